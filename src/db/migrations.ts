@@ -1,0 +1,135 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import type { MigrationList } from '@prisma/schema-engine-wasm';
+import { openSchemaEngine, type SchemaFile } from './schema-engine.js';
+
+export const prismaDir = resolve(import.meta.dirname, '../../prisma');
+export const migrationsDir = join(prismaDir, 'migrations');
+export const schemaPath = join(prismaDir, 'schema.prisma');
+
+const noFilters = { externalTables: [], externalEnums: [] };
+// Any constant will do: it serialises concurrent starts of several instances on one database.
+const MIGRATION_LOCK_KEY = 72_707_370;
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+export async function readSchema(path = schemaPath): Promise<SchemaFile> {
+  return { path: 'schema.prisma', content: await readFile(path, 'utf8') };
+}
+
+/** The migrations folder in the shape Prisma's schema engine reads it (checksums come from these bytes). */
+export async function readMigrationList(dir = migrationsDir): Promise<MigrationList> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const lockfile = await readFile(join(dir, 'migration_lock.toml'), 'utf8').catch(() => null);
+  return {
+    baseDir: dir,
+    lockfile: { path: 'migration_lock.toml', content: lockfile },
+    shadowDbInitScript: '',
+    migrationDirectories: await Promise.all(
+      names.map(async (name) => {
+        const content = await readFile(join(dir, name, 'migration.sql'), 'utf8')
+          .then((sql) => ({ tag: 'ok' as const, value: sql }))
+          .catch((error: Error) => ({ tag: 'error' as const, value: error.message }));
+        return { path: name, migrationFile: { path: 'migration.sql', content } };
+      }),
+    ),
+  };
+}
+
+export interface MigrateOptions {
+  log?: (message: string) => void;
+  dir?: string;
+}
+
+/**
+ * Applies the pending migrations, recording them in `_prisma_migrations` exactly as
+ * `prisma migrate deploy` does. Refuses edited or failed migrations. Pending migrations are first
+ * run together in a transaction that is rolled back, so one that fails leaves the database as it was.
+ */
+export async function migrate(connectionString: string, options: MigrateOptions = {}): Promise<string[]> {
+  const log = options.log ?? (() => {});
+  const migrationsList = await readMigrationList(options.dir);
+  const lock = new pg.Client({ connectionString });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const engine = await openSchemaEngine(connectionString, [await readSchema()]);
+    try {
+      const history = await engine.diagnoseMigrationHistory({
+        migrationsList,
+        optInToShadowDatabase: false,
+        filters: noFilters,
+      });
+      if (history.failedMigrationNames.length > 0) {
+        throw new MigrationError(
+          `Migration ${history.failedMigrationNames.join(', ')} failed earlier and is recorded as failed in _prisma_migrations; ` +
+            'fix the database by hand, then mark it rolled back before migrating again.',
+        );
+      }
+      if (history.editedMigrationNames.length > 0) {
+        throw new MigrationError(
+          `Migration ${history.editedMigrationNames.join(', ')} was edited after it was applied to this database. ` +
+            'Restore the original file and write the change as a new migration (npm run db:migration -- <name>).',
+        );
+      }
+      const diagnostic = history.history;
+      if (diagnostic && diagnostic.diagnostic !== 'databaseIsBehind') {
+        log(`warning: this database has migrations this code does not know: ${diagnostic.unpersistedMigrationNames.join(', ')}`);
+      }
+      const pending = diagnostic && 'unappliedMigrationNames' in diagnostic ? diagnostic.unappliedMigrationNames : [];
+      if (pending.length === 0) return [];
+
+      await dryRun(lock, migrationsList, pending);
+      const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: noFilters });
+      for (const name of appliedMigrationNames) log(`applied migration ${name}`);
+      return appliedMigrationNames;
+    } finally {
+      engine.free();
+    }
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await lock.end();
+  }
+}
+
+async function dryRun(client: pg.Client, list: MigrationList, pending: string[]): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    for (const name of pending) {
+      const file = list.migrationDirectories.find((entry) => entry.path === name)?.migrationFile.content;
+      if (!file || file.tag === 'error') throw new MigrationError(`Migration ${name} cannot be read: ${file?.value ?? 'missing'}`);
+      try {
+        await client.query(file.value);
+      } catch (error) {
+        throw new MigrationError(`Migration ${name} fails and was not applied (the database is unchanged): ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+/**
+ * The SQL that takes a database from the `from` schema (null: an empty database) to the `to` schema.
+ * Reads neither the database nor its migrations; the engine only needs a server to start.
+ */
+export async function diffSchemas(connectionString: string, from: string | null, to: string): Promise<string> {
+  const target = { tag: 'schemaDatamodel' as const, files: [{ path: 'schema.prisma', content: to }] };
+  const engine = await openSchemaEngine(connectionString, target.files);
+  try {
+    const { stdout } = await engine.diff({
+      from: from === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: from }] },
+      to: target,
+      script: true,
+      exitCode: null,
+      filters: noFilters,
+    });
+    return stdout && !stdout.includes('This is an empty migration') ? stdout : '';
+  } finally {
+    engine.free();
+  }
+}

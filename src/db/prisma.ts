@@ -1,0 +1,37 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+export type { PrismaClient };
+
+export interface PrismaHandle {
+  prisma: PrismaClient;
+  /** The pg pool under Prisma, exposed for readiness checks and pool metrics. */
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** A Prisma client over a pg pool sized and time-limited from the configuration. */
+export function createPrisma(url: string, config: Pick<Config['database'], 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>): PrismaHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: config.poolSize,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    statement_timeout: config.statementTimeoutMs,
+    // A query stuck on a dead server fails instead of hanging the request.
+    query_timeout: config.statementTimeoutMs + config.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its server is reported here; requests see their own errors.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    pool,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+// The database itself refuses bad rows: these tests talk SQL, bypassing every line of application code.
+
+let database: TestDatabase;
+let client: pg.Client;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.end();
+  await database?.drop();
+});
+
+async function insertUser(email: string): Promise<string> {
+  const { rows } = await client.query<{ id: string }>('INSERT INTO users (email) VALUES ($1) RETURNING id', [email]);
+  return rows[0]!.id;
+}
+async function insertTask(userId: string, fields: Record<string, unknown> = {}): Promise<string> {
+  const columns = ['user_id', 'title', ...Object.keys(fields)];
+  const values = [userId, 'A task', ...Object.values(fields)];
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO tasks (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
+    values,
+  );
+  return rows[0]!.id;
+}
+async function insertTag(userId: string, name: string, color: string | null = null): Promise<string> {
+  const { rows } = await client.query<{ id: string }>('INSERT INTO tags (user_id, name, color) VALUES ($1, $2, $3) RETURNING id', [userId, name, color]);
+  return rows[0]!.id;
+}
+/** Runs `sql` in a savepoint and returns the name of the constraint PostgreSQL reports. */
+async function violation(sql: string, values: unknown[] = []): Promise<string | undefined> {
+  await client.query('SAVEPOINT attempt');
+  try {
+    await client.query(sql, values);
+    await client.query('RELEASE SAVEPOINT attempt');
+    return undefined;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT attempt');
+    return (error as pg.DatabaseError).constraint ?? (error as pg.DatabaseError).message;
+  }
+}
+
+let alice: string;
+let bob: string;
+beforeEach(async () => {
+  await client.query('BEGIN');
+  alice = await insertUser(`alice-${Math.random()}@example.com`);
+  bob = await insertUser(`bob-${Math.random()}@example.com`);
+});
+afterEach(async () => {
+  await client.query('ROLLBACK');
+});
+
+
+describe('database integrity', () => {
+  it('deleting a user cascades to their tasks, tags and taggings, and to nobody else', async () => {
+    const task = await insertTask(alice);
+    const tag = await insertTag(alice, 'home');
+    await client.query('INSERT INTO task_tags (task_id, tag_id, user_id) VALUES ($1, $2, $3)', [task, tag, alice]);
+    await insertTask(bob);
+
+    await client.query('DELETE FROM users WHERE id = $1', [alice]);
+    const counts = await client.query(
+      `SELECT (SELECT count(*) FROM tasks WHERE user_id = $1)::int AS alice_tasks, (SELECT count(*) FROM tags WHERE user_id = $1)::int AS alice_tags,
+              (SELECT count(*) FROM task_tags WHERE user_id = $1)::int AS alice_taggings, (SELECT count(*) FROM tasks WHERE user_id = $2)::int AS bob_tasks`,
+      [alice, bob],
+    );
+    expect(counts.rows[0]).toEqual({ alice_tasks: 0, alice_tags: 0, alice_taggings: 0, bob_tasks: 1 });
+  });
+
+  it("refuses to put one user's tag on another user's task, whatever user_id the row claims", async () => {
+    const aliceTask = await insertTask(alice);
+    const bobTag = await insertTag(bob, 'work');
+    const insert = 'INSERT INTO task_tags (task_id, tag_id, user_id) VALUES ($1, $2, $3)';
+    expect(await violation(insert, [aliceTask, bobTag, alice])).toBe('task_tags_tag_id_user_id_fkey');
+    expect(await violation(insert, [aliceTask, bobTag, bob])).toBe('task_tags_task_id_user_id_fkey');
+  });
+
+  it('makes tag names unique per user ignoring case, but not across users', async () => {
+    await insertTag(alice, 'Errands');
+    expect(await violation('INSERT INTO tags (user_id, name) VALUES ($1, $2)', [alice, 'errands'])).toBe('tags_user_id_name_key');
+    expect(await violation('INSERT INTO tags (user_id, name) VALUES ($1, $2)', [alice, 'ERRANDS'])).toBe('tags_user_id_name_key');
+    expect(await violation('INSERT INTO tags (user_id, name) VALUES ($1, $2)', [bob, 'errands'])).toBeUndefined();
+  });
+
+  it.each([
+    ['blank title', `INSERT INTO tasks (user_id, title) VALUES ($1, '   ')`, 'tasks_title_not_blank'],
+    ['title over 500 characters', `INSERT INTO tasks (user_id, title) VALUES ($1, repeat('x', 501))`, 'value too long for type character varying(500)'],
+    ['recurrence without a due date', `INSERT INTO tasks (user_id, title, recurrence) VALUES ($1, 't', 'FREQ=DAILY')`, 'tasks_recurrence_needs_due_at'],
+    ['completed without completed_at', `INSERT INTO tasks (user_id, title, completed) VALUES ($1, 't', true)`, 'tasks_completed_at_matches'],
+    ['completed_at on an open task', `INSERT INTO tasks (user_id, title, completed_at) VALUES ($1, 't', now())`, 'tasks_completed_at_matches'],
+    ['empty tag name', `INSERT INTO tags (user_id, name) VALUES ($1, '')`, 'tags_name_length'],
+    ['tag name over 64 characters', `INSERT INTO tags (user_id, name) VALUES ($1, repeat('x', 65))`, 'tags_name_length'],
+    ['tag color not #rrggbb', `INSERT INTO tags (user_id, name, color) VALUES ($1, 'x', 'red')`, 'tags_color_hex'],
+    ['upper-case email', `INSERT INTO users (email) SELECT 'Carol@Example.com' WHERE $1::uuid IS NOT NULL`, 'users_email_lower_case'],
+    ['user with neither email nor external identity', `INSERT INTO users (name) SELECT 'x' WHERE $1::uuid IS NOT NULL`, 'users_identity_present'],
+    ['unknown priority', `INSERT INTO tasks (user_id, title, priority) VALUES ($1, 't', 'SOMEDAY')`, 'invalid input value for enum "Priority": "SOMEDAY"'],
+    ['task of no user', `INSERT INTO tasks (user_id, title) SELECT gen_random_uuid(), 't' WHERE $1::uuid IS NOT NULL`, 'tasks_user_id_fkey'],
+  ])('refuses a %s', async (_, sql, expected) => {
+    expect(await violation(sql, [alice])).toBe(expected);
+  });
+
+  it('accepts a well-formed tag color and a recurring task with a due date', async () => {
+    expect(await violation(`INSERT INTO tags (user_id, name, color) VALUES ($1, 'ok', '#a1B2c3')`, [alice])).toBeUndefined();
+    expect(await violation(`INSERT INTO tasks (user_id, title, recurrence, due_at) VALUES ($1, 't', 'FREQ=DAILY', now())`, [alice])).toBeUndefined();
+  });
+
+  it('bumps version and updated_at on every visible change, not when a reminder is marked sent', async () => {
+    const task = await insertTask(alice, { remind_at: new Date() });
+    const read = async () =>
+      (await client.query<{ version: number; updated_at: Date }>('SELECT version, updated_at FROM tasks WHERE id = $1', [task])).rows[0]!;
+    expect((await read()).version).toBe(1);
+
+    await client.query(`UPDATE tasks SET title = 'Renamed' WHERE id = $1`, [task]);
+    expect((await read()).version).toBe(2);
+    await client.query(`UPDATE tasks SET priority = 'HIGH', version = 1 WHERE id = $1`, [task]);
+    expect((await read()).version).toBe(3);
+
+    await client.query('UPDATE tasks SET reminder_sent_at = now() WHERE id = $1', [task]);
+    expect((await read()).version).toBe(3);
+  });
+});

@@ -1,0 +1,103 @@
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MigrationError, migrate, migrationsDir } from '../../src/db/migrations.js';
+import { createEmptyDatabase, type TestDatabase } from '../support/databases.js';
+
+const created: TestDatabase[] = [];
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((database) => database.drop()));
+});
+
+async function emptyDatabase() {
+  const database = await createEmptyDatabase();
+  created.push(database);
+  return database;
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function copyOfMigrations(): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'migrations-')), 'migrations');
+  await cp(migrationsDir, dir, { recursive: true });
+  return dir;
+}
+
+const tables = (url: string) =>
+  query<{ table_name: string }>(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`).then((rows) =>
+    rows.map((row) => row.table_name),
+  );
+
+describe('migrations', () => {
+  it('creates every table and records each migration as prisma migrate deploy does', async () => {
+    const { url } = await emptyDatabase();
+    const applied = await migrate(url);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(await tables(url)).toEqual(['_prisma_migrations', 'tags', 'task_tags', 'tasks', 'users']);
+
+    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+      url,
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
+    );
+    expect(rows.map((row) => row.migration_name)).toEqual(applied);
+    for (const row of rows) {
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.rolled_back_at).toBeNull();
+      // Prisma's checksum is the SHA-256 of the file: the same bookkeeping as its native engine.
+      const sql = await readFile(join(migrationsDir, row.migration_name, 'migration.sql'));
+      const { createHash } = await import('node:crypto');
+      expect(row.checksum).toBe(createHash('sha256').update(sql).digest('hex'));
+    }
+  });
+
+  it('is a no-op the second time', async () => {
+    const { url } = await emptyDatabase();
+    await migrate(url);
+    const before = await query(url, 'SELECT migration_name, finished_at FROM _prisma_migrations');
+    expect(await migrate(url)).toEqual([]);
+    expect(await query(url, 'SELECT migration_name, finished_at FROM _prisma_migrations')).toEqual(before);
+  });
+
+  it('refuses a migration edited after it was applied, naming it', async () => {
+    const { url } = await emptyDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(url, { dir });
+    const [first] = (await query<{ migration_name: string }>(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1'));
+    const file = join(dir, first!.migration_name, 'migration.sql');
+    await writeFile(file, `${await readFile(file, 'utf8')}\n-- edited\n`);
+
+    const error = await migrate(url, { dir }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as Error).message).toContain(first!.migration_name);
+    expect((error as Error).message).toMatch(/edited/);
+  });
+
+  it('stops on a failing migration with a clear message and leaves the database as it was', async () => {
+    const { url } = await emptyDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(url, { dir });
+    const before = await tables(url);
+    const history = await query(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1');
+
+    await mkdir(join(dir, '29990101000000_broken'));
+    await writeFile(
+      join(dir, '29990101000000_broken', 'migration.sql'),
+      'CREATE TABLE "half_done" (id int);\nALTER TABLE "tasks" ADD COLUMN "oops" no_such_type;\n',
+    );
+    const error = await migrate(url, { dir }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as Error).message).toMatch(/29990101000000_broken fails.*no_such_type/);
+    expect(await tables(url)).toEqual(before);
+    expect(await query(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).toEqual(history);
+  });
+});
