@@ -39,6 +39,9 @@ const environment = z.object({
   REMINDER_POLL_MS: milliseconds.default(5_000),
 
   CORS_ORIGINS: z.string().optional(),
+  TRUST_PROXY: flag.default(false),
+  AUTH_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
+  AUTH_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   GRAPHIQL: flag.optional(),
   INTROSPECTION: flag.optional(),
   SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
@@ -70,6 +73,8 @@ export interface Config {
   redisUrl?: string;
   reminders: { enabled: boolean; pollMs: number };
   cors: { origins: string[] };
+  trustProxy: boolean;
+  authRateLimit: { max: number; windowSeconds: number };
   graphiql: boolean;
   introspection: boolean;
   shutdownTimeoutMs: number;
@@ -132,6 +137,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisUrl: env.REDIS_URL,
     reminders: { enabled: env.REMINDERS, pollMs: env.REMINDER_POLL_MS },
     cors: { origins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [] },
+    trustProxy: env.TRUST_PROXY,
+    authRateLimit: { max: env.AUTH_RATE_LIMIT, windowSeconds: env.AUTH_RATE_WINDOW_SECONDS },
     graphiql: env.GRAPHIQL ?? !production,
     introspection: env.INTROSPECTION ?? !production,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -84,18 +84,36 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
 
-  const status = await run(bin.pg_ctl, ['status', '-D', clusterDir], asOwner).then(
-    () => 'running',
-    () => 'stopped',
+  const running = await run(bin.pg_ctl, ['status', '-D', clusterDir], asOwner).then(
+    () => true,
+    () => false,
   );
-  if (status === 'running') {
-    throw new Error(`an embedded PostgreSQL is already running on ${clusterDir} (another instance of this server?)`);
+  let port = options.port;
+  if (running) {
+    // Left behind by a process that was killed before it could stop it: adopt it rather than fail.
+    const pid = await readFile(join(clusterDir, 'postmaster.pid'), 'utf8');
+    port = Number(pid.split('\n')[3]) || port;
+    log(`embedded PostgreSQL already running in ${clusterDir} on port ${port}: using it`);
+  } else {
+    await startServer(bin.pg_ctl, clusterDir, port, asOwner);
   }
 
-  await new Promise<void>((resolvePromise, reject) => {
+  let stopped = false;
+  return {
+    url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await run(bin.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', clusterDir], asOwner);
+    },
+  };
+}
+
+function startServer(pgCtl: string, clusterDir: string, port: number, asOwner: { uid?: number; gid?: number }): Promise<void> {
+  return new Promise<void>((resolvePromise, reject) => {
     const child = spawn(
-      bin.pg_ctl,
-      ['start', '-w', '-t', '60', '-D', clusterDir, '-l', join(clusterDir, 'server.log'), '-o', `-p ${options.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`],
+      pgCtl,
+      ['start', '-w', '-t', '60', '-D', clusterDir, '-l', join(clusterDir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`],
       { ...asOwner, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -104,17 +122,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     child.on('exit', (code) =>
       code === 0
         ? resolvePromise()
-        : reject(new Error(`embedded PostgreSQL did not start on port ${options.port} (see ${join(clusterDir, 'server.log')}): ${stderr.trim()}`)),
+        : reject(new Error(`embedded PostgreSQL did not start on port ${port} (see ${join(clusterDir, 'server.log')}): ${stderr.trim()}`)),
     );
   });
-
-  let stopped = false;
-  return {
-    url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await run(bin.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', clusterDir], asOwner);
-    },
-  };
 }

@@ -151,8 +151,9 @@ ALTER TABLE "tasks" ADD CONSTRAINT "tasks_version_positive" CHECK (version >= 1)
 ALTER TABLE "tags" ADD CONSTRAINT "tags_name_length" CHECK (char_length(btrim(name)) BETWEEN 1 AND 64 AND char_length(name) <= 64);
 ALTER TABLE "tags" ADD CONSTRAINT "tags_color_hex" CHECK (color ~ '^#[0-9a-fA-F]{6}$');
 
--- CreateFunction: every change to a row moves updated_at; a change a client can see also bumps
--- version (optimistic concurrency), while the reminder worker marking a reminder sent does not.
+-- CreateFunction: every change to a row moves updated_at. A change a client can see bumps version by
+-- one (optimistic concurrency), and so does an explicit increment (a change to the task's tags).
+-- The reminder worker marking a reminder sent does not.
 CREATE FUNCTION "touch_row"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.updated_at := now();
@@ -162,7 +163,8 @@ END $$;
 CREATE FUNCTION "bump_task_version"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.updated_at := now();
-  IF (to_jsonb(NEW) - 'reminder_sent_at' - 'updated_at' - 'version') IS DISTINCT FROM (to_jsonb(OLD) - 'reminder_sent_at' - 'updated_at' - 'version') THEN
+  IF NEW.version > OLD.version
+     OR (to_jsonb(NEW) - 'reminder_sent_at' - 'updated_at' - 'version') IS DISTINCT FROM (to_jsonb(OLD) - 'reminder_sent_at' - 'updated_at' - 'version') THEN
     NEW.version := OLD.version + 1;
   ELSE
     NEW.version := OLD.version;

@@ -1,0 +1,102 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
+import type pg from 'pg';
+import { createRateLimiter, memoryRateLimitStore, type RateLimitStore } from './auth/rate-limit.js';
+import { createTokens } from './auth/tokens.js';
+import { createViewerResolver } from './auth/viewer.js';
+import type { Config } from './config.js';
+import { createContext, type AppServices, type ServerContext } from './context.js';
+import type { PrismaClient } from './db/prisma.js';
+import { createEventPubSub, type PubSub } from './events/pubsub.js';
+import { maskError, useErrorReporting } from './http/errors.js';
+import { requestIdOf, useRequestId } from './http/request-id.js';
+import { useRequestLog } from './http/request-log.js';
+import type { Logger } from './logger.js';
+import { schema } from './schema/index.js';
+
+export interface AppDependencies {
+  config: Config;
+  prisma: PrismaClient;
+  /** The pool under Prisma: readiness checks and pool metrics. */
+  pool: pg.Pool;
+  logger: Logger;
+  pubsub?: PubSub;
+  rateLimitStore?: RateLimitStore;
+}
+
+const EXAMPLE_QUERY = /* GraphQL */ `# Sign up or in (mutation below), then add the header
+#   { "Authorization": "Bearer <token>" }
+# in the Headers pane and run the query.
+query MyTasks {
+  tasks(first: 20, filter: { completed: false }, orderBy: [{ field: DUE_AT, direction: ASC }]) {
+    totalCount
+    edges { node { id title dueAt priority overdue tags { name color } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+
+mutation SignUp {
+  signUp(input: { email: "you@example.com", password: "correct horse battery" }) { token }
+}
+`;
+
+/** The yoga instance: an HTTP handler (node:http) and a Fetch handler (`yoga.fetch`, used by tests). */
+export function createApp(deps: AppDependencies) {
+  const { config, prisma, pool, logger } = deps;
+  const tokens = createTokens(config.jwt);
+  const services: AppServices = {
+    prisma,
+    tokens,
+    viewerFromRequest: createViewerResolver(tokens, prisma),
+    pubsub: deps.pubsub ?? createEventPubSub(),
+    logger,
+    rateLimiter: createRateLimiter(deps.rateLimitStore ?? memoryRateLimitStore(), config.authRateLimit),
+    trustProxy: config.trustProxy,
+  };
+
+  const plugins: Plugin[] = [
+    useRequestId(),
+    useReadinessCheck({
+      endpoint: '/readyz',
+      check: async () => {
+        await pool.query('SELECT 1');
+        return true;
+      },
+    }),
+    EnvelopArmorPlugin({
+      maxDepth: { n: 12 },
+      maxAliases: { n: 30 },
+      maxDirectives: { n: 20 },
+      maxTokens: { n: 2_000 },
+      costLimit: { maxCost: 20_000 },
+      blockFieldSuggestion: { enabled: !config.introspection },
+    }) as Plugin,
+    useRequestLog() as Plugin,
+    useErrorReporting() as Plugin,
+  ];
+  if (!config.introspection) {
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+  }
+
+  return createYoga<ServerContext>({
+    schema,
+    context: (initial) => createContext({ ...initial, requestId: requestIdOf(initial.request) }, services),
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'Tasks API', defaultQuery: EXAMPLE_QUERY, headers: '{\n  "Authorization": "Bearer <token>"\n}' } : false,
+    maskedErrors: { maskError },
+    cors: config.cors.origins.length > 0 ? { origin: config.cors.origins, credentials: true, methods: ['GET', 'POST'] } : false,
+    batching: { limit: 10 },
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    plugins,
+  });
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,51 @@
+import type { PrismaClient } from './prisma.js';
+
+// The one place where the viewer's id enters every Task, Tag and TaskTag query and write. Resolvers
+// receive a client scoped with this extension (ctx.db) and never type a user id themselves; Pothos'
+// prisma plugin uses the same client for node/nodes lookups and relation loading.
+
+type Owner = Record<string, string>;
+type Args = Record<string, unknown> & { where?: object; data?: unknown; create?: object };
+
+function withOwner(operation: string, args: Args, owner: Owner): Args {
+  switch (operation) {
+    case 'create':
+      return { ...args, data: { ...(args.data as object), ...owner } };
+    case 'createMany':
+    case 'createManyAndReturn': {
+      const rows = Array.isArray(args.data) ? args.data : [args.data];
+      return { ...args, data: rows.map((row: object) => ({ ...row, ...owner })) };
+    }
+    case 'upsert':
+      return { ...args, where: { ...args.where, ...owner }, create: { ...args.create, ...owner } };
+    default:
+      // find*, count, aggregate, groupBy, update*, delete*: an extra equality on the owner column.
+      return { ...args, where: { ...args.where, ...owner } };
+  }
+}
+
+export function scopeToViewer(prisma: PrismaClient, viewerId: string) {
+  const owned = { userId: viewerId };
+  return prisma.$extends({
+    name: 'viewer-scope',
+    query: {
+      task: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
+      tag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
+      taskTag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
+      user: {
+        $allOperations: ({ operation, args, query }) => {
+          if (operation.startsWith('create') || operation === 'upsert') throw new Error('users are created by signUp, not through a viewer');
+          return query(withOwner(operation, args as Args, { id: viewerId }) as typeof args);
+        },
+      },
+    },
+  });
+}
+
+export type ViewerDb = ReturnType<typeof scopeToViewer>;
+
+/**
+ * For `create` data: Prisma's types require an owner, and the scope extension sets the real one.
+ * Spreading this says so at the call site instead of passing a user id the resolver would have to trust.
+ */
+export const ownedByViewer = { userId: '00000000-0000-0000-0000-000000000000' } as const;

@@ -1,0 +1,54 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { serviceUnavailable } from '../schema/errors.js';
+
+// Expected failures (GraphQLErrors with extensions.code) reach the client as they are. The database
+// being unreachable becomes SERVICE_UNAVAILABLE. Anything else is a bug: the client gets a generic
+// INTERNAL_SERVER_ERROR with the request id, and the log gets the details under the same id.
+
+const requestIdOfError = new WeakMap<object, string>();
+
+function originalOf(error: unknown): unknown {
+  return error instanceof GraphQLError && error.originalError ? error.originalError : error;
+}
+
+function hasCode(error: unknown): boolean {
+  return error instanceof GraphQLError && typeof error.extensions?.code === 'string';
+}
+
+export function maskError(error: unknown): Error {
+  const original = originalOf(error);
+  if (hasCode(error)) return error as GraphQLError;
+  if (hasCode(original)) return original as GraphQLError;
+  if (isDatabaseUnavailable(original)) return serviceUnavailable();
+  const requestId = (original && typeof original === 'object' && requestIdOfError.get(original)) || undefined;
+  return new GraphQLError(`Unexpected error${requestId ? `; request id ${requestId}` : ''}`, {
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+  });
+}
+
+/** Logs every unexpected error with its request id before yoga masks it. */
+export function useErrorReporting(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result }) {
+          if (!('errors' in result) || !result.errors) return;
+          const context = args.contextValue;
+          for (const error of result.errors) {
+            const original = originalOf(error);
+            if (hasCode(error) || hasCode(original)) continue;
+            if (original && typeof original === 'object') requestIdOfError.set(original, context.requestId);
+            if (isDatabaseUnavailable(original)) {
+              context.logger.warn({ err: original, path: error.path }, 'database unavailable');
+            } else {
+              context.logger.error({ err: original, path: error.path }, 'unexpected error');
+            }
+          }
+        },
+      };
+    },
+  };
+}

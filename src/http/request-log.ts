@@ -1,0 +1,26 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+
+/** One log line per GraphQL operation: request id, operation, duration and the error codes it answered. */
+export function useRequestLog(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          const context = args.contextValue;
+          const errors = 'errors' in result && result.errors ? result.errors : [];
+          context.logger.info(
+            {
+              operationName: args.operationName ?? null,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              viewerId: context.viewer?.id ?? null,
+              errorCodes: errors.map((error) => (error.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR'),
+            },
+            'graphql operation',
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { MigrationError, migrate } from './db/migrations.js';
+import { createPrisma } from './db/prisma.js';
+import { createLogger } from './logger.js';
+
+// Process entry: config -> database -> migrations -> server -> listen; SIGTERM/SIGINT drain and exit.
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (config.jwt.usesDevelopmentSecret) logger.warn('JWT_SECRET is not set: using a development secret. Never do this in production.');
+
+  const database = await openDatabase(config.database, (line) => logger.info(line));
+  const applied = await migrate(database.url, { log: (line) => logger.info(line) });
+  logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
+  const { prisma, pool, close: closePrisma } = createPrisma(database.url, config.database);
+
+  const yoga = createApp({ config, prisma, pool, logger });
+  const server = createServer(yoga);
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = ['0.0.0.0', '::', '127.0.0.1'].includes(config.host) ? 'localhost' : config.host;
+  logger.info({ database: database.description }, `Tasks API ready at http://${shownHost}:${port}/graphql using ${database.description}`);
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const forced = setTimeout(() => {
+      logger.error('shutdown timed out; closing remaining connections');
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    forced.unref();
+    server.close();
+    server.closeIdleConnections();
+    await once(server, 'close').catch(() => {});
+    await yoga.dispose();
+    await closePrisma();
+    await database.close();
+    clearTimeout(forced);
+    logger.info('stopped');
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof MigrationError) {
+    console.error(error.message);
+  } else {
+    console.error(`Tasks API could not start: ${(error as Error).message}`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { DateTimeResolver } from 'graphql-scalars';
+import type { Context, ViewerContext } from '../context.js';
+import type { PrismaClient } from '../db/prisma.js';
+import type PrismaTypes from '../generated/pothos-types.js';
+import { getDatamodel } from '../generated/pothos-types.js';
+import { unauthenticated } from './errors.js';
+
+export const MAX_PAGE_SIZE = 100;
+
+export type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
+export const builder = new SchemaBuilder<{
+  PrismaTypes: PrismaTypes;
+  Context: Context;
+  AuthScopes: { loggedIn: boolean };
+  AuthContexts: { loggedIn: ViewerContext };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({ loggedIn: context.viewer !== null }),
+    unauthorizedError: () => unauthenticated(),
+    authorizeOnSubscribe: true,
+  },
+  prisma: {
+    // The viewer-scoped client: node/nodes lookups and relation loads are scoped like resolvers are.
+    client: (context) => context.db as unknown as PrismaClient,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    maxConnectionSize: MAX_PAGE_SIZE,
+    defaultConnectionSize: 20,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { description: "Any object by its global ID; null when it does not exist or is not the viewer's." },
+    nodesQueryOptions: { description: "Objects by their global IDs, in order; null for each that does not exist or is not the viewer's." },
+    nodeTypeOptions: { description: 'An object with a global ID (Relay object identification).' },
+    pageInfoTypeOptions: { description: 'Where a page sits in its connection (Relay cursor connections).' },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {
+  description: 'An instant, as an ISO 8601 string with an offset (e.g. 2026-03-29T09:00:00.000Z).',
+});

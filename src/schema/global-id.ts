@@ -1,0 +1,19 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { badInput } from './errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The database id inside a Relay global ID of `typename`; BAD_USER_INPUT (at `path`) for anything else. */
+export function decodeId(globalId: string, typename: 'Task' | 'Tag' | 'User', path: string): string {
+  try {
+    const decoded = decodeGlobalID(globalId);
+    if (decoded.typename === typename && UUID.test(decoded.id)) return decoded.id.toLowerCase();
+  } catch {
+    // fall through: not base64 or no typename
+  }
+  throw badInput([{ path, message: `not a ${typename} ID` }]);
+}
+
+export function decodeIds(globalIds: readonly string[], typename: 'Task' | 'Tag', path: string): string[] {
+  return [...new Set(globalIds.map((id, index) => decodeId(id, typename, `${path}.${index}`)))];
+}
