@@ -7,6 +7,7 @@
 // reminders stay around "now" whenever the seed runs.
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { hash } from '@node-rs/argon2';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -17,6 +18,7 @@ import { BENCH_EMAIL_PATTERN, BENCH_PASSWORD, BENCH_TAGS, benchTaskId, benchUser
 // Bounds one statement (and its after-trigger queue for the foreign keys) to ~500k tasks.
 const MAX_USERS_PER_BATCH = 5_000;
 const MAX_TASKS_PER_BATCH = 500_000;
+const DEFAULT_JOBS = Math.min(4, availableParallelism());
 
 const TIME_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Sao_Paulo'];
 const VERBS = ['Buy', 'Call', 'Email', 'Fix', 'Plan', 'Review', 'Clean', 'Book', 'Pay', 'Write', 'Read', 'Schedule', 'Prepare', 'Update', 'Cancel', 'Renew'];
@@ -100,15 +102,17 @@ function parseOptions() {
       users: { type: 'string' },
       'tasks-per-user': { type: 'string' },
       reset: { type: 'boolean', default: false },
+      jobs: { type: 'string', default: String(DEFAULT_JOBS) },
     },
     strict: true,
   });
   const users = Number(values.users);
   const tasksPerUser = Number(values['tasks-per-user']);
-  if (!Number.isInteger(users) || users < 1 || !Number.isInteger(tasksPerUser) || tasksPerUser < 0) {
-    throw new UsageError('usage: npm run bench:seed -- --users N --tasks-per-user M [--reset]   (N >= 1, M >= 0)');
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16 || !Number.isInteger(users) || users < 1 || !Number.isInteger(tasksPerUser) || tasksPerUser < 0) {
+    throw new UsageError('usage: npm run bench:seed -- --users N --tasks-per-user M [--reset] [--jobs J]   (N >= 1, M >= 0, 1 <= J <= 16)');
   }
-  return { users, tasksPerUser, reset: values.reset };
+  return { users, tasksPerUser, reset: values.reset, jobs };
 }
 
 class UsageError extends Error {}
@@ -143,7 +147,37 @@ async function checkExisting(client: pg.Client, users: number, tasksPerUser: num
   );
 }
 
-async function seed(url: string, users: number, tasksPerUser: number, reset: boolean): Promise<void> {
+interface Batch {
+  first: number;
+  last: number;
+}
+
+/** Users first..last with their tags, tasks and task tags, in one transaction; returns the task tags made. */
+async function insertBatch(
+  client: pg.Client,
+  { first, last }: Batch,
+  { tasksPerUser, passwordHash, anchor }: { tasksPerUser: number; passwordHash: string; anchor: string },
+): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    // Losing the last batches to a crash is fine: the seed is simply rerun with --reset.
+    await client.query('SET LOCAL synchronous_commit = off');
+    await client.query(INSERT_USERS, [first, last, passwordHash, TIME_ZONES, anchor]);
+    await client.query(INSERT_TAGS, [first, last, BENCH_TAGS.map((tag) => tag.name), BENCH_TAGS.map((tag) => tag.color), anchor]);
+    let links = 0;
+    if (tasksPerUser > 0) {
+      await client.query(INSERT_TASKS, [first, last, tasksPerUser, anchor, VERBS, OBJECTS, QUALIFIERS, FIRST_SENTENCES, SECOND_SENTENCES]);
+      links = (await client.query(INSERT_TASK_TAGS, [first, last, tasksPerUser])).rowCount ?? 0;
+    }
+    await client.query('COMMIT');
+    return links;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+async function seed(url: string, users: number, tasksPerUser: number, reset: boolean, jobs: number): Promise<void> {
   const started = performance.now();
   const seconds = () => `${Math.round((performance.now() - started) / 1000)}s`;
   const client = new pg.Client({ connectionString: url });
@@ -163,30 +197,36 @@ async function seed(url: string, users: number, tasksPerUser: number, reset: boo
     const passwordHash = await hash(BENCH_PASSWORD, { salt });
     // Whole UTC day, so reruns on the same day produce identical timestamps too.
     const anchor = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString();
-    const tagNames = BENCH_TAGS.map((tag) => tag.name);
-    const tagColors = BENCH_TAGS.map((tag) => tag.color);
 
-    const batch = Math.max(1, Math.min(MAX_USERS_PER_BATCH, Math.floor(MAX_TASKS_PER_BATCH / Math.max(tasksPerUser, 1))));
+    const params = { tasksPerUser, passwordHash, anchor };
+    const size = Math.max(1, Math.min(MAX_USERS_PER_BATCH, Math.floor(MAX_TASKS_PER_BATCH / Math.max(tasksPerUser, 1)), Math.ceil(users / jobs)));
+    const batches: Batch[] = [];
+    for (let first = 1; first <= users; first += size) batches.push({ first, last: Math.min(users, first + size - 1) });
+    let seededUsers = 0;
     let links = 0;
-    for (let first = 1; first <= users; first += batch) {
-      const last = Math.min(users, first + batch - 1);
-      await client.query('BEGIN');
+    let failed = false;
+    // One backend inserting is CPU-bound (trigram extraction, GIN and B-tree maintenance), so
+    // several connections each take the next batch.
+    const worker = async () => {
+      const connection = new pg.Client({ connectionString: url });
+      await connection.connect();
       try {
-        // Losing the last batches to a crash is fine: the seed is simply rerun with --reset.
-        await client.query('SET LOCAL synchronous_commit = off');
-        await client.query(INSERT_USERS, [first, last, passwordHash, TIME_ZONES, anchor]);
-        await client.query(INSERT_TAGS, [first, last, tagNames, tagColors, anchor]);
-        if (tasksPerUser > 0) {
-          await client.query(INSERT_TASKS, [first, last, tasksPerUser, anchor, VERBS, OBJECTS, QUALIFIERS, FIRST_SENTENCES, SECOND_SENTENCES]);
-          links += (await client.query(INSERT_TASK_TAGS, [first, last, tasksPerUser])).rowCount ?? 0;
+        for (let batch = batches.shift(); batch && !failed; batch = batches.shift()) {
+          const made = await insertBatch(connection, batch, params); // not `links += await`: that reads links before waiting
+          links += made;
+          seededUsers += batch.last - batch.first + 1;
+          console.error(`seeded ${seededUsers}/${users} users, ${seededUsers * tasksPerUser} tasks, ${seconds()}`);
         }
-        await client.query('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        failed = true;
         throw error;
+      } finally {
+        await connection.end();
       }
-      console.error(`seeded ${last}/${users} users, ${last * tasksPerUser} tasks, ${seconds()}`);
-    }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(jobs, batches.length) }, worker));
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
 
     // Fresh statistics so the planner sees the real sizes; vacuum also sets the visibility map
     // (index-only scans) and hint bits, which the first benchmark reads would otherwise write.
@@ -202,12 +242,12 @@ async function seed(url: string, users: number, tasksPerUser: number, reset: boo
 }
 
 try {
-  const { users, tasksPerUser, reset } = parseOptions();
+  const { users, tasksPerUser, reset, jobs } = parseOptions();
   const database = await openDatabase(loadConfig().database, (line) => console.error(line));
   try {
     await migrate(database.url, { log: (line) => console.error(line) });
-    console.error(`seeding ${users} users x ${tasksPerUser} tasks into ${database.description}`);
-    await seed(database.url, users, tasksPerUser, reset);
+    console.error(`seeding ${users} users x ${tasksPerUser} tasks into ${database.description} on ${jobs} connection(s)`);
+    await seed(database.url, users, tasksPerUser, reset, jobs);
   } finally {
     await database.close();
   }

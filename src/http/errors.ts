@@ -18,10 +18,18 @@ function hasCode(error: unknown): boolean {
   return error instanceof GraphQLError && typeof error.extensions?.code === 'string';
 }
 
+// graphql-js reports a variable that does not fit its type (a bad DateTime, an unknown enum value)
+// with the scalar's own error as originalError; it is the client's mistake, not ours.
+const VARIABLE_COERCION = /^Variable "\$[^"]+" (got invalid value|of required type|of non-null type)/;
+
 export function maskError(error: unknown): Error {
   const original = originalOf(error);
   if (hasCode(error)) return error as GraphQLError;
   if (hasCode(original)) return original as GraphQLError;
+  if (error instanceof GraphQLError && VARIABLE_COERCION.test(error.message)) {
+    return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  if (error instanceof GraphQLError && !error.originalError) return error;
   if (isDatabaseUnavailable(original)) return serviceUnavailable();
   const requestId = (original && typeof original === 'object' && requestIdOfError.get(original)) || undefined;
   return new GraphQLError(`Unexpected error${requestId ? `; request id ${requestId}` : ''}`, {

@@ -61,7 +61,7 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     skipTypeScopes: true,
     description: 'Creates an account and signs it in. An email already registered is a CONFLICT.',
-    args: { input: t.arg({ type: SignUpInput, required: true }) },
+    args: { input: t.arg({ type: SignUpInput, required: true, description: 'See SignUpInput.' }) },
     resolve: async (_root, args, context) => {
       const input = parseInput(z.object({ email, password, name: displayName.nullish(), timeZone: timeZone.nullish() }), args.input);
       await rateLimit(context, 'signUp', input.email);
@@ -80,7 +80,7 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     skipTypeScopes: true,
     description: 'Signs in. A wrong password and an unknown email get the same answer.',
-    args: { input: t.arg({ type: SignInInput, required: true }) },
+    args: { input: t.arg({ type: SignInInput, required: true, description: 'See SignInInput.' }) },
     resolve: async (_root, args, context) => {
       const input = parseInput(z.object({ email, password: z.string().max(PASSWORD_MAX, `at most ${PASSWORD_MAX} characters`) }), args.input);
       await rateLimit(context, 'signIn', input.email);
@@ -91,7 +91,7 @@ builder.mutationFields((t) => ({
   }),
   deleteAccount: t.withAuth({ loggedIn: true }).id({
     description: 'Deletes your account and everything in it, after checking your password. Returns the global ID of the deleted user.',
-    args: { input: t.arg({ type: DeleteAccountInput, required: true }) },
+    args: { input: t.arg({ type: DeleteAccountInput, required: true, description: 'See DeleteAccountInput.' }) },
     resolve: async (_root, args, context) => {
       const user = await context.db.user.findUnique({ where: { id: context.viewer.id }, select: { id: true, passwordHash: true } });
       if (!user) throw unauthenticated('This account no longer exists');

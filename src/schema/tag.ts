@@ -4,8 +4,6 @@ import { ownedByViewer } from '../db/viewer-scope.js';
 import { builder } from './builder.js';
 import { conflict, notFound } from './errors.js';
 import { decodeId } from './global-id.js';
-import { taskListQuery } from './task-connection.js';
-import { taskListArgs } from './task-list.js';
 import { parseInput } from './validation.js';
 
 export const Tag = builder.prismaNode('Tag', {
@@ -32,15 +30,6 @@ export const Tag = builder.prismaNode('Tag', {
         return tagIds.map((id) => counts.get(id) ?? 0);
       },
       resolve: (tag) => tag.id,
-    }),
-    tasks: t.prismaConnection({
-      type: 'Task',
-      cursor: 'id',
-      description: 'Tasks carrying this tag.',
-      args: taskListArgs(t.arg),
-      resolve: (query, parent, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args, { taskTags: { some: { tagId: parent.id } } }) }),
-      // Counted only when a client selects totalCount.
-      totalCount: (parent, args, context) => context.db.task.count({ where: taskListQuery(args, { taskTags: { some: { tagId: parent.id } } }).where }),
     }),
   }),
 });
@@ -90,7 +79,7 @@ builder.mutationFields((t) => ({
   createTag: t.withAuth({ loggedIn: true }).prismaField({
     type: 'Tag',
     description: 'Creates a tag. A name you already use (ignoring case) is a CONFLICT.',
-    args: { input: t.arg({ type: CreateTagInput, required: true }) },
+    args: { input: t.arg({ type: CreateTagInput, required: true, description: 'See CreateTagInput.' }) },
     resolve: async (query, _root, args, context) => {
       const input = parseInput(
         z.object({ name: tagName, color: tagColor.nullish(), idempotencyKey: z.string().min(1).max(128).nullish() }),
@@ -117,7 +106,7 @@ builder.mutationFields((t) => ({
   updateTag: t.withAuth({ loggedIn: true }).prismaField({
     type: 'Tag',
     description: 'Renames or recolors a tag.',
-    args: { input: t.arg({ type: UpdateTagInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTagInput, required: true, description: 'See UpdateTagInput.' }) },
     resolve: async (query, _root, args, context) => {
       const input = parseInput(z.object({ id: z.string(), name: tagName.nullish(), color: tagColor.nullable().optional() }), args.input);
       const id = decodeId(input.id, 'Tag', 'input.id');

@@ -54,6 +54,54 @@ export const Task = builder.prismaNode('Task', {
   }),
 });
 
+/** One connection type for every task list, as client caches (Apollo, urql) expect. */
+export const TaskConnection = builder.connectionObject(
+  {
+    type: Task,
+    name: 'TaskConnection',
+    description: 'A page of tasks (Relay cursor connection).',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'How many tasks match the filter in all pages (counted only when selected).',
+        resolve: (connection) => {
+          const { totalCount } = connection as { totalCount?: number | (() => number | Promise<number>) };
+          return typeof totalCount === 'function' ? totalCount() : (totalCount ?? 0);
+        },
+      }),
+    }),
+  },
+  { name: 'TaskEdge', description: 'A task in a page, with its cursor.' },
+);
+
+// Task lists hang off tags and users too; defined here, beside the connection type they share.
+builder.prismaObjectField('Tag', 'tasks', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Task',
+      cursor: 'id',
+      description: 'Tasks carrying this tag, filtered and ordered, at most 100 a page.',
+      args: taskListArgs(t.arg),
+      resolve: (query, tag, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args, { taskTags: { some: { tagId: tag.id } } }) }),
+      totalCount: (tag, args, context) => context.db.task.count({ where: taskListQuery(args, { taskTags: { some: { tagId: tag.id } } }).where }),
+    },
+    TaskConnection,
+  ),
+);
+
+builder.prismaObjectField('User', 'tasks', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Task',
+      cursor: 'id',
+      description: 'Tasks of this user, filtered and ordered, at most 100 a page.',
+      args: taskListArgs(t.arg),
+      resolve: (query, _user, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args) }),
+      totalCount: (_user, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
+    },
+    TaskConnection,
+  ),
+);
+
 builder.queryType({
   description: 'Reads. Everything but schema introspection needs a signed-in viewer.',
   authScopes: { loggedIn: true },
@@ -75,7 +123,7 @@ builder.queryFields((t) => ({
       resolve: (query, _parent, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args) }),
       // Counted only when a client selects totalCount.
       totalCount: (_parent, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
-    }),
+    }, TaskConnection),
 }));
 
 const CreateTaskInput = builder.inputType('CreateTaskInput', {
@@ -158,7 +206,7 @@ builder.mutationFields((t) => ({
   createTask: t.withAuth({ loggedIn: true }).prismaField({
     type: 'Task',
     description: 'Creates a task.',
-    args: { input: t.arg({ type: CreateTaskInput, required: true }) },
+    args: { input: t.arg({ type: CreateTaskInput, required: true, description: 'See CreateTaskInput.' }) },
     resolve: async (query, _root, args, context) => {
       const input = parseInput(createTaskSchema, args.input);
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : [];
@@ -169,7 +217,7 @@ builder.mutationFields((t) => ({
   updateTask: t.withAuth({ loggedIn: true }).prismaField({
     type: 'Task',
     description: 'Changes a task. With expectedVersion, answers CONFLICT instead of overwriting a newer change.',
-    args: { input: t.arg({ type: UpdateTaskInput, required: true }) },
+    args: { input: t.arg({ type: UpdateTaskInput, required: true, description: 'See UpdateTaskInput.' }) },
     resolve: async (query, _root, args, context) => {
       const input = parseInput(updateTaskSchema, withoutNulls(args.input, ['dueAt', 'remindAt', 'recurrence']));
       const id = decodeId(input.id, 'Task', 'input.id');

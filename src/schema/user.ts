@@ -2,8 +2,6 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../tasks/recurrence.js';
 import { builder } from './builder.js';
 import { unauthenticated } from './errors.js';
-import { taskListQuery } from './task-connection.js';
-import { taskListArgs } from './task-list.js';
 import { parseInput } from './validation.js';
 
 export const User = builder.prismaNode('User', {
@@ -17,15 +15,6 @@ export const User = builder.prismaNode('User', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the account last changed.' }),
     tags: t.relation('tags', { description: 'Tags of this user, by name.', query: { orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 1000 } }),
-    tasks: t.prismaConnection({
-      type: 'Task',
-      cursor: 'id',
-      description: 'Tasks of this user, filtered and ordered, at most 100 a page.',
-      args: taskListArgs(t.arg),
-      resolve: (query, _parent, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args) }),
-      // Counted only when a client selects totalCount.
-      totalCount: (_parent, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
-    }),
   }),
 });
 
@@ -66,7 +55,7 @@ builder.mutationFields((t) => ({
   updateMe: t.withAuth({ loggedIn: true }).prismaField({
     type: 'User',
     description: 'Changes your name or time zone.',
-    args: { input: t.arg({ type: UpdateMeInput, required: true }) },
+    args: { input: t.arg({ type: UpdateMeInput, required: true, description: 'See UpdateMeInput.' }) },
     resolve: async (query, _root, args, context) => {
       const input = parseInput(z.object({ name: displayName.nullish(), timeZone: timeZone.nullish() }), args.input);
       const { count } = await context.db.user.updateMany({

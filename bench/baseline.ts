@@ -1,0 +1,232 @@
+// The floor for the load benchmark: the work each scenario needs (verify a JWT, run SQL scoped to
+// the viewer, send a GraphQL-shaped answer) with nothing in between — no GraphQL parsing,
+// validation, resolvers, Prisma or dataloaders. Each scenario is one hand-written statement in
+// which PostgreSQL builds the whole `data` object, so Node only copies text. The API can
+// approach these numbers but not beat them; the gap is what the layers cost.
+//
+//   POST /  {"scenario": "S1".."S5", "variables": {...}}  with  Authorization: Bearer <jwt>
+//
+// Run on its own: DATABASE_URL=... PORT=4100 tsx bench/baseline.ts (JWT_* as for the API).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { jwtVerify } from 'jose';
+import pg from 'pg';
+
+export interface BaselineOptions {
+  databaseUrl: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  jwtSecret: Uint8Array;
+  issuer: string;
+  audience: string;
+  poolSize: number;
+}
+
+export interface Baseline {
+  url: string;
+  close(): Promise<void>;
+}
+
+type Scenario = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
+type Variables = Record<string, unknown>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_BODY_BYTES = 64 * 1024;
+
+// What a GraphQL DateTime scalar sends: ISO 8601 in UTC with milliseconds.
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const taskJson = (t: string) => `json_build_object('id', ${t}.id, 'title', ${t}.title, 'dueAt', ${iso(`${t}.due_at`)}, 'tags',
+  (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name, g.id), '[]')
+   FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = ${t}.id))`;
+const edges = (t: string, order: string) =>
+  `json_build_object('tasks', json_build_object('edges', coalesce(json_agg(json_build_object('node', ${taskJson(t)}) ORDER BY ${order}), '[]')))`;
+
+// $1 is always the viewer. Each statement yields one text column, `data`.
+const STATEMENTS: Record<Scenario, string> = {
+  // (user_id, due_at, id) is in exactly this order, so the scan stops after 20 open tasks.
+  S1: `
+    SELECT ${edges('t', 't.due_at, t.id')}::text AS data
+    FROM (SELECT id, title, due_at FROM tasks
+          WHERE user_id = $1 AND NOT completed
+          ORDER BY due_at ASC NULLS LAST, id LIMIT 20) AS t`,
+
+  S2: `SELECT json_build_object('task', (SELECT ${taskJson('t')} FROM tasks t WHERE t.id = $2 AND t.user_id = $1))::text AS data`,
+
+  S3: `
+    INSERT INTO tasks (user_id, title) VALUES ($1, $2)
+    RETURNING json_build_object('createTask', json_build_object('id', id, 'title', title))::text AS data`,
+
+  // "AND NOT completed" makes a repeated completion a no-op, and the unique generated_from_id
+  // stops a second next occurrence even if the task was reopened in between. A viewer's task the
+  // UPDATE skipped is completed (possibly by a concurrent request the UPDATE waited for), so it
+  // is reported as such rather than read back: the main query sees the snapshot from before.
+  S4: `
+    WITH done AS (
+      UPDATE tasks SET completed = true, completed_at = now()
+      WHERE id = $2 AND user_id = $1 AND NOT completed
+      RETURNING id, user_id, title, priority, due_at, recurrence, series_id
+    ), next AS (
+      INSERT INTO tasks (user_id, title, priority, due_at, recurrence, series_id, generated_from_id)
+      SELECT user_id, title, priority, due_at + interval '1 day', recurrence, series_id, id
+      FROM done WHERE recurrence IS NOT NULL
+      ON CONFLICT (generated_from_id) DO NOTHING
+      RETURNING id, due_at
+    )
+    SELECT json_build_object('completeTask', (
+      SELECT json_build_object(
+        'task', json_build_object('id', t.id, 'completed', true),
+        'nextOccurrence', (SELECT json_build_object('id', n.id, 'dueAt', ${iso('n.due_at')}) FROM next n))
+      FROM (SELECT id FROM done
+            UNION ALL
+            SELECT id FROM tasks WHERE id = $2 AND user_id = $1 AND NOT EXISTS (SELECT FROM done)) AS t
+    ))::text AS data`,
+
+  // id DESC, not ASC, so that a backward scan of (user_id, created_at, id) delivers the order.
+  S5: `
+    SELECT ${edges('t', 't.created_at DESC, t.id DESC')}::text AS data
+    FROM (SELECT id, title, due_at, created_at FROM tasks t
+          WHERE t.user_id = $1
+            AND (t.title ILIKE '%' || $2::text || '%' OR t.description ILIKE '%' || $2::text || '%')
+            AND EXISTS (SELECT FROM task_tags tt WHERE tt.task_id = t.id AND tt.tag_id = $3)
+          ORDER BY t.created_at DESC, t.id DESC LIMIT 20) AS t`,
+};
+
+class BadInput extends Error {}
+
+const uuid = (variables: Variables, name: string): string => {
+  const value = variables[name];
+  if (typeof value !== 'string' || !UUID.test(value)) throw new BadInput(`variables.${name} must be a UUID`);
+  return value;
+};
+
+const text = (variables: Variables, name: string, maxLength: number): string => {
+  const value = variables[name];
+  if (typeof value !== 'string' || value.trim() === '' || value.length > maxLength) {
+    throw new BadInput(`variables.${name} must be a non-blank string of at most ${maxLength} characters`);
+  }
+  return value;
+};
+
+// LIKE wildcards in the search term are matched literally, as a user typing "50%" expects.
+const likeLiteral = (value: string) => value.replace(/[\\%_]/g, '\\$&');
+
+/** The statement parameters after the viewer; throws BadInput for missing or malformed variables. */
+function parameters(scenario: Scenario, variables: Variables): unknown[] {
+  switch (scenario) {
+    case 'S1':
+      return [];
+    case 'S2':
+    case 'S4':
+      return [uuid(variables, 'id')];
+    case 'S3':
+      return [text(variables, 'title', 500)];
+    case 'S5':
+      return [likeLiteral(text(variables, 'search', 200)), uuid(variables, 'tagId')];
+  }
+}
+
+function send(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+const error = (message: string, code: string) => JSON.stringify({ errors: [{ message, extensions: { code } }] });
+
+async function readBody(request: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startBaseline(options: BaselineOptions): Promise<Baseline> {
+  const { jwtSecret, issuer, audience } = options;
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize });
+  // An idle connection dropped by the server must not take the process down.
+  pool.on('error', (cause) => console.error(`baseline: idle database connection failed: ${cause.message}`));
+
+  async function viewer(request: IncomingMessage): Promise<string | null> {
+    const token = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) return null;
+    try {
+      const { payload } = await jwtVerify(token, jwtSecret, { issuer, audience, algorithms: ['HS256'] });
+      return typeof payload.sub === 'string' && UUID.test(payload.sub) ? payload.sub : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST' || request.url !== '/') return send(response, 404, error('POST / only', 'NOT_FOUND'));
+    const userId = await viewer(request);
+    if (!userId) return send(response, 401, error('missing, invalid or expired token', 'UNAUTHENTICATED'));
+    const raw = await readBody(request);
+    if (raw === null) return send(response, 413, error('request body too large', 'BAD_REQUEST'));
+
+    let scenario: Scenario;
+    let values: unknown[];
+    try {
+      const body = JSON.parse(raw) as { scenario?: unknown; variables?: unknown };
+      if (typeof body.scenario !== 'string' || !(body.scenario in STATEMENTS)) throw new BadInput('scenario must be one of S1..S5');
+      scenario = body.scenario as Scenario;
+      const variables = typeof body.variables === 'object' && body.variables !== null ? (body.variables as Variables) : {};
+      values = [userId, ...parameters(scenario, variables)];
+    } catch (cause) {
+      const message = cause instanceof BadInput ? cause.message : 'request body must be JSON';
+      return send(response, 400, error(message, 'BAD_USER_INPUT'));
+    }
+
+    // Named, so each pooled connection parses and plans a scenario's statement once.
+    const { rows } = await pool.query<{ data: string }>({ name: `baseline-${scenario}`, text: STATEMENTS[scenario], values });
+    send(response, 200, `{"data":${rows[0]?.data ?? 'null'}}`);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((cause: Error) => {
+      console.error(`baseline: ${cause.message}`);
+      if (!response.headersSent) send(response, 500, error('internal server error', 'INTERNAL_SERVER_ERROR'));
+      else response.destroy();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await pool.end();
+    },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { loadConfig } = await import('../src/config.js');
+  const config = loadConfig();
+  if (!config.database.url) throw new Error('set DATABASE_URL to the seeded database');
+  const baseline = await startBaseline({
+    databaseUrl: config.database.url,
+    port: config.port,
+    jwtSecret: config.jwt.secret,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    poolSize: config.database.poolSize,
+  });
+  console.error(`baseline listening on ${baseline.url}`);
+  const stop = () => void baseline.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
