@@ -41,7 +41,8 @@ export function taskWhere(filter: TaskFilter | null | undefined, now: Date): Pri
   if (filter.recurring != null) add({ recurrence: filter.recurring ? { not: null } : null });
   if (filter.overdue === true) add({ completed: false, dueAt: { lt: now } });
   if (filter.overdue === false) add({ OR: [{ completed: true }, { dueAt: null }, { dueAt: { gte: now } }] });
-  const search = filter.search?.trim();
+  // Prisma wraps the value in % for ILIKE but passes LIKE's wildcards through: "100%" must mean "100%".
+  const search = filter.search?.trim().replace(/[\\%_]/g, (character) => `\\${character}`);
   if (search) {
     add({
       OR: [{ title: { contains: search, mode: 'insensitive' } }, { description: { contains: search, mode: 'insensitive' } }],

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateTagDocument, CreateTaskDocument, TagsDocument, TaskDocument, TaskListDocument, TasksDocument } from '../generated/graphql.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { countStatements } from '../support/sql-counter.js';
+
+// The number of SQL statements a request sends must not grow with the page size: relations and
+// counts are loaded in batches (plugin-prisma selections, DataLoaders), never one query per row.
+
+let app: TestApp;
+let token: string;
+let sql: ReturnType<typeof countStatements>;
+let firstTaskId: string;
+let tagIds: string[];
+
+beforeAll(async () => {
+  app = await createTestApp();
+  ({ token } = await app.signUp('counting'));
+  tagIds = [];
+  for (const name of ['a', 'b', 'c', 'd']) tagIds.push((await app.graphql(CreateTagDocument, { input: { name } }, { token })).data!.createTag.id);
+  for (let i = 0; i < 60; i++) {
+    const task = await app.graphql(CreateTaskDocument, { input: { title: `Task ${i} report`, dueAt: new Date(Date.now() + i * 3_600_000).toISOString(), tagIds: [tagIds[i % 4]!, tagIds[(i + 1) % 4]!] } }, { token });
+    firstTaskId ??= task.data!.createTask.id;
+  }
+  sql = countStatements(app.pool);
+});
+afterAll(() => app?.close());
+
+async function statementsFor(run: () => Promise<{ errors?: unknown }>): Promise<number> {
+  sql.reset();
+  const result = await run();
+  expect(result.errors).toBeUndefined();
+  return sql.count;
+}
+
+describe('SQL statements per request', () => {
+  it('S1: a page of tasks with their tags costs the same for 5 and for 50 tasks', async () => {
+    const five = await statementsFor(() => app.graphql(TaskListDocument, { first: 5 }, { token }));
+    const fifty = await statementsFor(() => app.graphql(TaskListDocument, { first: 50 }, { token }));
+    expect(fifty).toBe(five);
+    expect(five).toBeLessThanOrEqual(3);
+  });
+
+  it('with totalCount and every field, still constant', async () => {
+    const five = await statementsFor(() => app.graphql(TasksDocument, { first: 5 }, { token }));
+    const fifty = await statementsFor(() => app.graphql(TasksDocument, { first: 50 }, { token }));
+    expect(fifty).toBe(five);
+  });
+
+  it('S2: one task with its tags', async () => {
+    expect(await statementsFor(() => app.graphql(TaskDocument, { id: firstTaskId }, { token }))).toBeLessThanOrEqual(3);
+  });
+
+  it('S5: search and tag filter page is constant in page size', async () => {
+    const filter = { search: 'report', tagIds: [tagIds[0]!] };
+    const five = await statementsFor(() => app.graphql(TasksDocument, { first: 5, filter }, { token }));
+    const fifty = await statementsFor(() => app.graphql(TasksDocument, { first: 50, filter }, { token }));
+    expect(fifty).toBe(five);
+  });
+
+  it('taskCount of every tag is one batched statement per place in the query', async () => {
+    const statements = await statementsFor(() => app.graphql(TagsDocument, {}, { token }));
+    // tags + taskCount batch + taskCount(completed: false) batch
+    expect(statements).toBe(3);
+  });
+});
