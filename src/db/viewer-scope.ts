@@ -7,6 +7,13 @@ import type { PrismaClient } from './prisma.js';
 type Owner = Record<string, string>;
 type Args = Record<string, unknown> & { where?: object; data?: unknown; create?: object };
 
+/** ANDs the owner condition onto a where, so a lookup by another user's id matches nothing. */
+function ownedWhere(where: object | undefined, owner: Owner): object {
+  const existing = (where as { AND?: unknown } | undefined)?.AND;
+  const and = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+  return { ...where, AND: [...and, owner] };
+}
+
 function withOwner(operation: string, args: Args, owner: Owner): Args {
   switch (operation) {
     case 'create':
@@ -17,10 +24,11 @@ function withOwner(operation: string, args: Args, owner: Owner): Args {
       return { ...args, data: rows.map((row: object) => ({ ...row, ...owner })) };
     }
     case 'upsert':
-      return { ...args, where: { ...args.where, ...owner }, create: { ...args.create, ...owner } };
+      return { ...args, where: ownedWhere(args.where, owner), create: { ...args.create, ...owner } };
     default:
-      // find*, count, aggregate, groupBy, update*, delete*: an extra equality on the owner column.
-      return { ...args, where: { ...args.where, ...owner } };
+      // find*, count, aggregate, groupBy, update*, delete*: the owner condition is ANDed on, never
+      // merged over the caller's keys (for users the key *is* the owner column).
+      return { ...args, where: ownedWhere(args.where, owner) };
   }
 }
 

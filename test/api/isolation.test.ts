@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CompleteTaskDocument,
+  CreateTagDocument,
+  CreateTaskDocument,
+  DeleteTagDocument,
+  DeleteTaskDocument,
+  NodeDocument,
+  NodesDocument,
+  SetTaskTagsDocument,
+  TagDocument,
+  TaskDocument,
+  TasksDocument,
+  UncompleteTaskDocument,
+  UpdateTagDocument,
+  UpdateTaskDocument,
+  TagsDocument,
+} from '../generated/graphql.js';
+import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
+
+// Mallory holds valid global IDs of Alice's task, tag and account, and tries every root field and
+// every ID-taking argument with them. Each attempt must look exactly like a missing ID (null or
+// NOT_FOUND, never FORBIDDEN) and must change nothing in Alice's data.
+
+let app: TestApp;
+let alice: Awaited<ReturnType<TestApp['signUp']>>;
+let mallory: Awaited<ReturnType<TestApp['signUp']>>;
+let aliceTask: string;
+let aliceTag: string;
+let malloryTask: string;
+let malloryTag: string;
+const MISSING_TASK = Buffer.from('Task:00000000-0000-4000-8000-000000000000').toString('base64');
+const MISSING_TAG = Buffer.from('Tag:00000000-0000-4000-8000-000000000000').toString('base64');
+
+async function snapshot() {
+  const tasks = await app.pool.query(
+    `SELECT t.id, t.title, t.completed, t.version, t.updated_at, array_agg(tt.tag_id ORDER BY tt.tag_id) AS tags
+       FROM tasks t LEFT JOIN task_tags tt ON tt.task_id = t.id GROUP BY t.id ORDER BY t.id`,
+  );
+  const tags = await app.pool.query('SELECT id, name, color FROM tags ORDER BY id');
+  const users = await app.pool.query('SELECT id, email, name, updated_at FROM users ORDER BY id');
+  return { tasks: tasks.rows, tags: tags.rows, users: users.rows };
+}
+
+beforeAll(async () => {
+  app = await createTestApp();
+  alice = await app.signUp('alice');
+  mallory = await app.signUp('mallory');
+  aliceTag = (await app.graphql(CreateTagDocument, { input: { name: 'secret' } }, { token: alice.token })).data!.createTag.id;
+  aliceTask = (
+    await app.graphql(
+      CreateTaskDocument,
+      { input: { title: 'Alice only', dueAt: '2030-01-01T09:00:00Z', recurrence: 'FREQ=DAILY', tagIds: [aliceTag] } },
+      { token: alice.token },
+    )
+  ).data!.createTask.id;
+  malloryTag = (await app.graphql(CreateTagDocument, { input: { name: 'mine' } }, { token: mallory.token })).data!.createTag.id;
+  malloryTask = (await app.graphql(CreateTaskDocument, { input: { title: 'Mallory' } }, { token: mallory.token })).data!.createTask.id;
+});
+afterAll(() => app?.close());
+
+describe("another user's IDs behave exactly like missing IDs", () => {
+  it('reads: task, tag, node and nodes answer null; lists never include them', async () => {
+    const as = { token: mallory.token };
+    for (const [theirs, missing] of [
+      [aliceTask, MISSING_TASK],
+      [aliceTag, MISSING_TAG],
+    ] as const) {
+      const node = await app.graphql(NodeDocument, { id: theirs }, as);
+      expect(node).toMatchObject({ data: { node: null } });
+      expect(node.errors).toBeUndefined();
+      expect(await app.graphql(NodeDocument, { id: theirs }, as)).toEqual(await app.graphql(NodeDocument, { id: missing }, as));
+    }
+    expect((await app.graphql(NodeDocument, { id: alice.userId }, as)).data!.node).toBeNull();
+    expect((await app.graphql(TaskDocument, { id: aliceTask }, as)).data!.task).toBeNull();
+    expect((await app.graphql(TagDocument, { id: aliceTag }, as)).data!.tag).toBeNull();
+    expect((await app.graphql(NodesDocument, { ids: [aliceTask, malloryTask, aliceTag, malloryTag, alice.userId] }, as)).data!.nodes).toEqual([
+      null,
+      { id: malloryTask, __typename: 'Task' },
+      null,
+      { id: malloryTag, __typename: 'Tag' },
+      null,
+    ]);
+    const list = await app.graphql(TasksDocument, { first: 100, filter: { tagIds: [aliceTag] } }, as);
+    expect(list.data!.tasks.totalCount).toBe(0);
+    const all = await app.graphql(TasksDocument, { first: 100 }, as);
+    expect(all.data!.tasks.edges.map((edge) => edge.node.id)).toEqual([malloryTask]);
+    expect((await app.graphql(TagsDocument, {}, as)).data!.tags.map((tag) => tag.id)).toEqual([malloryTag]);
+  });
+
+  it('writes: every mutation taking an ID answers NOT_FOUND, the same as for a missing ID, and changes nothing', async () => {
+    const before = await snapshot();
+    const as = { token: mallory.token };
+    const attempts = [
+      (task: string) => app.graphql(UpdateTaskDocument, { input: { id: task, title: 'pwned' } }, as),
+      (task: string) => app.graphql(UpdateTaskDocument, { input: { id: task, title: 'pwned', expectedVersion: 1 } }, as),
+      (task: string) => app.graphql(DeleteTaskDocument, { id: task }, as),
+      (task: string) => app.graphql(CompleteTaskDocument, { id: task }, as),
+      (task: string) => app.graphql(UncompleteTaskDocument, { id: task }, as),
+      (task: string) => app.graphql(SetTaskTagsDocument, { taskId: task, tagIds: [] }, as),
+    ];
+    for (const attempt of attempts) {
+      const theirs = await attempt(aliceTask);
+      const missing = await attempt(MISSING_TASK);
+      expect(errorCodes(theirs)).toEqual(['NOT_FOUND']);
+      expect(theirs.errors![0]!.message).toBe(missing.errors![0]!.message);
+    }
+    const tagAttempts = [
+      (tag: string) => app.graphql(UpdateTagDocument, { input: { id: tag, name: 'pwned' } }, as),
+      (tag: string) => app.graphql(DeleteTagDocument, { id: tag }, as),
+    ];
+    for (const attempt of tagAttempts) {
+      expect(errorCodes(await attempt(aliceTag))).toEqual(['NOT_FOUND']);
+    }
+    // Alice's tag on Mallory's own task, through every path that takes tag ids.
+    const crossTag = [
+      await app.graphql(SetTaskTagsDocument, { taskId: malloryTask, tagIds: [aliceTag] }, as),
+      await app.graphql(CreateTaskDocument, { input: { title: 'x', tagIds: [aliceTag] } }, as),
+      await app.graphql(UpdateTaskDocument, { input: { id: malloryTask, tagIds: [aliceTag] } }, as),
+    ];
+    for (const result of crossTag) expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+    // Alice's tag id as a list filter reveals nothing either.
+    expect((await app.graphql(TasksDocument, { first: 10, filter: { tagIds: [aliceTag] } }, as)).data!.tasks.edges).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("an ID of the wrong type is BAD_USER_INPUT, never a lookup of another type's row", async () => {
+    const as = { token: mallory.token };
+    expect(errorCodes(await app.graphql(TaskDocument, { id: malloryTag }, as))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await app.graphql(DeleteTagDocument, { id: malloryTask }, as))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await app.graphql(TaskDocument, { id: "Task:1' OR '1'='1" }, as))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('without a token every field but signUp/signIn is UNAUTHENTICATED', async () => {
+    for (const result of [
+      await app.graphql(TaskDocument, { id: aliceTask }),
+      await app.graphql(NodeDocument, { id: aliceTask }),
+      await app.graphql(TasksDocument, { first: 1 }),
+      await app.graphql(TagsDocument, {}),
+      await app.graphql(DeleteTaskDocument, { id: aliceTask }),
+      await app.graphql(CreateTagDocument, { input: { name: 'anon' } }),
+    ]) {
+      expect(errorCodes(result)).toContain('UNAUTHENTICATED');
+      expect(Object.values(result.data ?? {}).every((value) => value === null)).toBe(true);
+    }
+  });
+});
