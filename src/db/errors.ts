@@ -25,8 +25,11 @@ export function isUniqueViolation(error: unknown, fields?: string[]): boolean {
   return fields.every((field) => violated.includes(field) || target.includes(field) || violated.includes(`"${field}"`));
 }
 
-export function isForeignKeyViolation(error: unknown): boolean {
-  return cause(error)?.code === 'P2003';
+/** The name of the violated foreign key (or its column), when the error is a foreign key violation. */
+export function violatedForeignKey(error: unknown): string | undefined {
+  const info = cause(error);
+  if (info?.code !== 'P2003') return undefined;
+  return info.cause?.constraint?.index ?? info.cause?.constraint?.fields?.join(',') ?? 'unknown';
 }
 
 export function isRecordNotFound(error: unknown): boolean {

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
-import { serviceUnavailable } from '../schema/errors.js';
+import { isDatabaseUnavailable, violatedForeignKey } from '../db/errors.js';
+import { serviceUnavailable, unauthenticated } from '../schema/errors.js';
 
 // Expected failures (GraphQLErrors with extensions.code) reach the client as they are. The database
 // being unreachable becomes SERVICE_UNAVAILABLE. Anything else is a bug: the client gets a generic
@@ -12,6 +12,11 @@ const requestIdOfError = new WeakMap<object, string>();
 
 function originalOf(error: unknown): unknown {
   return error instanceof GraphQLError && error.originalError ? error.originalError : error;
+}
+
+/** A write for a user that no longer exists: the token outlived its account. */
+function isDeletedAccountWrite(error: unknown): boolean {
+  return /^(tasks|tags)_user_id_fkey$/.test(violatedForeignKey(error) ?? '');
 }
 
 function hasCode(error: unknown): boolean {
@@ -31,6 +36,7 @@ export function maskError(error: unknown): Error {
   }
   if (error instanceof GraphQLError && !error.originalError) return error;
   if (isDatabaseUnavailable(original)) return serviceUnavailable();
+  if (isDeletedAccountWrite(original)) return unauthenticated('This account no longer exists');
   const requestId = (original && typeof original === 'object' && requestIdOfError.get(original)) || undefined;
   return new GraphQLError(`Unexpected error${requestId ? `; request id ${requestId}` : ''}`, {
     extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
@@ -47,7 +53,7 @@ export function useErrorReporting(): Plugin<Context> {
           const context = args.contextValue;
           for (const error of result.errors) {
             const original = originalOf(error);
-            if (hasCode(error) || hasCode(original)) continue;
+            if (hasCode(error) || hasCode(original) || isDeletedAccountWrite(original)) continue;
             if (original && typeof original === 'object') requestIdOfError.set(original, context.requestId);
             if (isDatabaseUnavailable(original)) {
               context.logger.warn({ err: original, path: error.path }, 'database unavailable');

@@ -1,0 +1,125 @@
+import type { PrismaClient } from '../db/prisma.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import type { PubSub } from '../events/pubsub.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+
+// The reminder worker: the one unscoped reader of tasks. It serves every user, so it talks to the
+// database with the raw client, never through a viewer-scoped one.
+
+export const DEFAULT_REMINDER_BATCH_SIZE = 100;
+
+export interface ReminderWorkerOptions {
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  logger: Logger;
+  /** Pause between ticks when there is no backlog. */
+  pollMs: number;
+  batchSize?: number;
+}
+
+export interface ReminderWorker {
+  /** Delivers every reminder due now, batch after batch while batches come back full; resolves to how many. */
+  runOnce(): Promise<number>;
+  /** Stops polling; resolves once every tick in progress has finished. */
+  stop(): Promise<void>;
+}
+
+interface ClaimedReminder {
+  id: string;
+  user_id: string;
+}
+
+/**
+ * Claims up to `batchSize` due reminders and marks them sent, in one statement. FOR UPDATE SKIP LOCKED
+ * lets any number of workers share the table: a row another worker holds is skipped, and a row another
+ * worker has just marked fails the WHERE re-check PostgreSQL makes on locking, so each reminder is
+ * claimed exactly once. ORDER BY remind_at walks tasks_reminder_due_idx (the partial index) oldest first.
+ * Only reminder_sent_at is written: the version trigger ignores that column, so clients holding the
+ * task's version for an update do not get a spurious CONFLICT.
+ */
+export function claimDueReminders(batchSize: number): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE tasks SET reminder_sent_at = now()
+    WHERE id IN (
+      SELECT id FROM tasks
+      WHERE remind_at <= now() AND reminder_sent_at IS NULL AND completed = false
+      ORDER BY remind_at
+      LIMIT ${batchSize}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, user_id`;
+}
+
+export function startReminderWorker(options: ReminderWorkerOptions): ReminderWorker {
+  const { prisma, pubsub, logger, pollMs, batchSize = DEFAULT_REMINDER_BATCH_SIZE } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+
+  let stopping = false;
+  let wakeUp: (() => void) | undefined;
+  const ticksInProgress = new Set<Promise<unknown>>();
+
+  async function claimBatch(): Promise<number> {
+    const claimed = await prisma.$queryRaw<ClaimedReminder[]>(claimDueReminders(batchSize));
+    // Marked sent before published: a crash in between loses a reminder rather than sending it twice.
+    for (const reminder of claimed) pubsub.publish('reminderDue', reminder.user_id, { taskId: reminder.id });
+    return claimed.length;
+  }
+
+  async function drain(): Promise<number> {
+    let delivered = 0;
+    for (;;) {
+      const count = await claimBatch();
+      delivered += count;
+      // A full batch means a backlog: go on at once instead of one batch per poll interval.
+      if (count < batchSize || stopping) break;
+    }
+    if (delivered > 0) logger.info({ delivered }, 'reminders delivered');
+    return delivered;
+  }
+
+  function runOnce(): Promise<number> {
+    const tick = drain();
+    ticksInProgress.add(tick);
+    const forget = () => ticksInProgress.delete(tick);
+    tick.then(forget, forget);
+    return tick;
+  }
+
+  function pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async function poll(): Promise<void> {
+    while (!stopping) {
+      try {
+        await runOnce();
+      } catch (error) {
+        // The process must outlive the database: the next tick tries again.
+        const unavailable = isDatabaseUnavailable(error);
+        logger[unavailable ? 'warn' : 'error']({ err: error }, unavailable ? 'reminder tick failed: database unavailable' : 'reminder tick failed');
+      }
+      if (!stopping) await pause();
+    }
+  }
+
+  const polling = poll();
+  logger.info({ pollMs, batchSize }, 'reminder worker started');
+
+  return {
+    runOnce,
+    async stop() {
+      stopping = true;
+      wakeUp?.();
+      await polling;
+      await Promise.allSettled([...ticksInProgress]);
+      logger.info('reminder worker stopped');
+    },
+  };
+}
