@@ -12,6 +12,9 @@ import { createEventPubSub, type PubSub } from './events/pubsub.js';
 import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import { useRequestLog } from './http/request-log.js';
+import { useBodyLimit } from './http/body-limit.js';
+import { useMetrics } from './http/metrics.js';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -24,6 +27,8 @@ export interface AppDependencies {
   pubsub?: PubSub;
   rateLimitStore?: RateLimitStore;
 }
+
+const MAX_BODY_BYTES = 1_000_000;
 
 const EXAMPLE_QUERY = /* GraphQL */ `# Sign up or in (mutation below), then add the header
 #   { "Authorization": "Bearer <token>" }
@@ -57,6 +62,11 @@ export function createApp(deps: AppDependencies) {
 
   const plugins: Plugin[] = [
     useRequestId(),
+    useBodyLimit(MAX_BODY_BYTES),
+    // Requests a browser would send cross-site without a preflight (GET, form posts) must carry a
+    // custom header; JSON POSTs from Apollo, urql or fetch always preflight, so they pass unchanged.
+    useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight', 'graphql-preflight'] }),
+    useMetrics(pool),
     useReadinessCheck({
       endpoint: '/readyz',
       check: async () => {

@@ -5,7 +5,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { MigrationError, migrate } from './db/migrations.js';
 import { createPrisma } from './db/prisma.js';
+import { openEventBus } from './events/event-bus.js';
+import { attachWebSocket } from './http/websocket.js';
 import { createLogger } from './logger.js';
+import { startReminderWorker } from './tasks/reminders.js';
 
 // Process entry: config -> database -> migrations -> server -> listen; SIGTERM/SIGINT drain and exit.
 
@@ -19,14 +22,20 @@ async function main(): Promise<void> {
   logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
   const { prisma, pool, close: closePrisma } = createPrisma(database.url, config.database);
 
-  const yoga = createApp({ config, prisma, pool, logger });
+  const events = await openEventBus(config, { logger });
+  const reminders = config.reminders.enabled
+    ? startReminderWorker({ prisma, pubsub: events.pubsub, logger: logger.child({ component: 'reminders' }), pollMs: config.reminders.pollMs })
+    : undefined;
+
+  const yoga = createApp({ config, prisma, pool, logger, pubsub: events.pubsub });
   const server = createServer(yoga);
+  const webSocket = attachWebSocket(server, yoga);
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = ['0.0.0.0', '::', '127.0.0.1'].includes(config.host) ? 'localhost' : config.host;
-  logger.info({ database: database.description }, `Tasks API ready at http://${shownHost}:${port}/graphql using ${database.description}`);
+  logger.info({ database: database.description, events: events.description, reminders: config.reminders.enabled }, `Tasks API ready at http://${shownHost}:${port}/graphql using ${database.description}`);
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -40,8 +49,12 @@ async function main(): Promise<void> {
     forced.unref();
     server.close();
     server.closeIdleConnections();
+    // Upgraded sockets are not HTTP connections: they would hold server.close() open.
+    await webSocket.close();
     await once(server, 'close').catch(() => {});
+    await reminders?.stop();
     await yoga.dispose();
+    await events.close();
     await closePrisma();
     await database.close();
     clearTimeout(forced);

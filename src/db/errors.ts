@@ -15,14 +15,11 @@ function cause(error: unknown): { code: string; cause?: AdapterCause; message: s
   return { code: error.code, cause: meta?.driverAdapterError?.cause, message: error.message };
 }
 
-/** A unique index violation, optionally only on the given columns (database names). */
-export function isUniqueViolation(error: unknown, fields?: string[]): boolean {
+/** The name of the violated unique index (or its columns), when the error is a unique violation. */
+export function violatedUniqueIndex(error: unknown): string | undefined {
   const info = cause(error);
-  if (info?.code !== 'P2002') return false;
-  if (!fields) return true;
-  const violated = info.cause?.constraint?.fields ?? [];
-  const target = ((error as Prisma.PrismaClientKnownRequestError).meta?.target as string[] | undefined) ?? [];
-  return fields.every((field) => violated.includes(field) || target.includes(field) || violated.includes(`"${field}"`));
+  if (info?.code !== 'P2002') return undefined;
+  return info.cause?.constraint?.index ?? info.cause?.constraint?.fields?.join(',') ?? 'unknown';
 }
 
 /** The name of the violated foreign key (or its column), when the error is a foreign key violation. */

@@ -1,3 +1,4 @@
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 
@@ -12,7 +13,8 @@ export function useRequestLog(): Plugin<Context> {
           const errors = 'errors' in result && result.errors ? result.errors : [];
           context.logger.info(
             {
-              operationName: args.operationName ?? null,
+              // Clients need not send operationName; the document names the operation anyway.
+              operationName: args.operationName ?? getOperationAST(args.document, args.operationName)?.name?.value ?? null,
               durationMs: Math.round((performance.now() - started) * 10) / 10,
               viewerId: context.viewer?.id ?? null,
               errorCodes: errors.map((error) => (error.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR'),

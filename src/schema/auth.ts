@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import type { User as UserRow } from '../generated/prisma/client.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { isUniqueViolation } from '../db/errors.js';
+import { violatedUniqueIndex } from '../db/errors.js';
 import { builder } from './builder.js';
 import { badInput, conflict, unauthenticated } from './errors.js';
 import { displayName, timeZone, User } from './user.js';
@@ -71,7 +71,7 @@ builder.mutationFields((t) => ({
         });
         return { token: await context.services.tokens.issue(user.id), user };
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict('An account with this email already exists');
+        if (violatedUniqueIndex(error) === 'users_email_key') throw conflict('An account with this email already exists');
         throw error;
       }
     },

@@ -1,3 +1,4 @@
+import { filter, pipe } from 'graphql-yoga';
 import type { ReminderEvent } from '../events/pubsub.js';
 import { builder } from './builder.js';
 
@@ -10,8 +11,13 @@ builder.subscriptionField('reminderDue', (t) =>
   t.withAuth({ loggedIn: true }).prismaField({
     type: 'Task',
     description: "Each of the viewer's tasks whose remindAt has come, once, as the reminder worker delivers it.",
-    // The topic is the viewer's own id: no event of another user is ever routed here.
-    subscribe: (_root, _args, context) => context.services.pubsub.subscribe('reminderDue', context.viewer.id),
+    // The topic is the viewer's own id: no event of another user is ever routed here. A task deleted
+    // between the worker's claim and this delivery is skipped rather than answered with an error.
+    subscribe: (_root, _args, context) =>
+      pipe(
+        context.services.pubsub.subscribe('reminderDue', context.viewer.id),
+        filter(async (event: ReminderEvent) => (await context.db.task.count({ where: { id: event.taskId } })) > 0),
+      ),
     resolve: (query, event, _args, context) =>
       context.db.task.findUniqueOrThrow({ ...query, where: { id: (event as unknown as ReminderEvent).taskId } }),
   }),

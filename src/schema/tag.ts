@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isUniqueViolation } from '../db/errors.js';
+import { violatedUniqueIndex } from '../db/errors.js';
 import { ownedByViewer } from '../db/viewer-scope.js';
 import { builder } from './builder.js';
 import { conflict, notFound } from './errors.js';
@@ -94,11 +94,12 @@ builder.mutationFields((t) => ({
           data: { ...ownedByViewer, name: input.name, color: input.color ?? null, idempotencyKey: input.idempotencyKey ?? null },
         });
       } catch (error) {
-        if (input.idempotencyKey && isUniqueViolation(error, ['user_id', 'idempotency_key'])) {
+        // A retry racing its first attempt may trip either unique index (the key or the same name).
+        if (input.idempotencyKey && violatedUniqueIndex(error)) {
           const winner = await byKey();
           if (winner) return winner;
         }
-        if (isUniqueViolation(error)) throw duplicateName(input.name);
+        if (violatedUniqueIndex(error) === 'tags_user_id_name_key') throw duplicateName(input.name);
         throw error;
       }
     },
@@ -114,7 +115,7 @@ builder.mutationFields((t) => ({
         const { count } = await context.db.tag.updateMany({ where: { id }, data: { name: input.name ?? undefined, color: input.color } });
         if (count === 0) throw notFound('Tag');
       } catch (error) {
-        if (isUniqueViolation(error)) throw duplicateName(input.name ?? '');
+        if (violatedUniqueIndex(error) === 'tags_user_id_name_key') throw duplicateName(input.name ?? '');
         throw error;
       }
       return context.db.tag.findUniqueOrThrow({ ...query, where: { id } });

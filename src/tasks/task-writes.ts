@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUniqueViolation } from '../db/errors.js';
+import { violatedUniqueIndex } from '../db/errors.js';
 import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
@@ -62,7 +62,7 @@ export async function createTask(db: ViewerDb, input: NewTask): Promise<string> 
     return id;
   } catch (error) {
     // The same key arriving twice at once: the loser of the race answers with the winner's task.
-    if (input.idempotencyKey && isUniqueViolation(error, ['user_id', 'idempotency_key'])) {
+    if (input.idempotencyKey && violatedUniqueIndex(error) === 'tasks_user_id_idempotency_key_key') {
       const winner = await byKey();
       if (winner) return winner.id;
     }

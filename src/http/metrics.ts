@@ -1,0 +1,38 @@
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { Plugin } from 'graphql-yoga';
+import type pg from 'pg';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics at GET /metrics: HTTP and GraphQL request counts and durations per operation,
+ * errors per operation and phase, the database pool, and the process (CPU, memory, event loop).
+ * One registry per app instance, so several apps in one process (tests) do not collide.
+ */
+export function useMetrics(pool: pg.Pool): Plugin {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'tasks_api_db_pool_connections',
+    help: 'Connections of the database pool by state (total, idle, waiting requests)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  return usePrometheus({
+    endpoint: '/metrics',
+    registry,
+    metrics: {
+      graphql_yoga_http_duration: true,
+      graphql_envelop_request: true,
+      graphql_envelop_request_duration: true,
+      graphql_envelop_error_result: true,
+      graphql_envelop_phase_parse: true,
+      graphql_envelop_phase_validate: true,
+      graphql_envelop_phase_execute: true,
+    },
+  });
+}

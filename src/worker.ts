@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { MigrationError, migrate } from './db/migrations.js';
+import { createPrisma } from './db/prisma.js';
+import { openEventBus } from './events/event-bus.js';
+import { createLogger } from './logger.js';
+import { startReminderWorker } from './tasks/reminders.js';
+
+// `npm run worker`: the reminder worker alone, for deployments that run it apart from the API
+// instances (which then set REMINDERS=off). Any number may run: each reminder is claimed once.
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  // In-process events would reach no API instance, yet the reminders would be marked sent: lost.
+  if (!config.redisUrl) {
+    throw new ConfigError(['REDIS_URL: required by the standalone worker, whose events must reach the API instances (or run reminders inside the API: REMINDERS=on)']);
+  }
+  const logger = createLogger(config.logLevel).child({ component: 'reminders' });
+
+  const database = await openDatabase(config.database, (line) => logger.info(line));
+  const applied = await migrate(database.url, { log: (line) => logger.info(line) });
+  logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
+  const { prisma, close: closePrisma } = createPrisma(database.url, { ...config.database, poolSize: 2 });
+  const events = await openEventBus(config, { logger });
+  const worker = startReminderWorker({ prisma, pubsub: events.pubsub, logger, pollMs: config.reminders.pollMs });
+  logger.info({ database: database.description, events: events.description }, 'reminder worker running');
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing the current tick');
+    await worker.stop();
+    await events.close();
+    await closePrisma();
+    await database.close();
+    logger.info('stopped');
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof MigrationError) {
+    console.error(error.message);
+  } else {
+    console.error(`Reminder worker could not start: ${(error as Error).message}`);
+  }
+  process.exit(1);
+});
