@@ -75,11 +75,12 @@ export function createApp(deps: AppDependencies) {
       },
     }),
     EnvelopArmorPlugin({
-      maxDepth: { n: 12 },
+      maxDepth: { n: 16 },
       maxAliases: { n: 30 },
       maxDirectives: { n: 20 },
       maxTokens: { n: 2_000 },
-      costLimit: { maxCost: 20_000 },
+      // Cost is limited by the schema's complexity plugin, which knows page sizes (src/schema/complexity.ts).
+      costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: !config.introspection },
     }) as Plugin,
     useRequestLog() as Plugin,

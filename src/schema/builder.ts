@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -9,6 +10,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { unauthenticated } from './errors.js';
+import { COMPLEXITY_LIMIT, complexityError, fieldComplexity } from './complexity.js';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -26,7 +28,8 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
   };
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  complexity: { fieldComplexity, limit: COMPLEXITY_LIMIT, complexityError },
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (context) => ({ loggedIn: context.viewer !== null }),
