@@ -187,12 +187,17 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
     send(response, 200, `{"data":${rows[0]?.data ?? 'null'}}`);
   }
 
+  // Requests still being handled when close() is called must finish before the pool ends.
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((request, response) => {
-    handle(request, response).catch((cause: Error) => {
-      console.error(`baseline: ${cause.message}`);
-      if (!response.headersSent) send(response, 500, error('internal server error', 'INTERNAL_SERVER_ERROR'));
-      else response.destroy();
-    });
+    const handling = handle(request, response)
+      .catch((cause: Error) => {
+        console.error(`baseline: ${cause.message}`);
+        if (!response.headersSent) send(response, 500, error('internal server error', 'INTERNAL_SERVER_ERROR'));
+        else response.destroy();
+      })
+      .finally(() => inFlight.delete(handling));
+    inFlight.add(handling);
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -208,6 +213,7 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await Promise.all(inFlight);
       await pool.end();
     },
   };

@@ -96,21 +96,28 @@ const INSERT_TASK_TAGS = `
   CROSS JOIN LATERAL (VALUES (1, get_byte(r, 17) % 5), (2, (get_byte(r, 17) % 5 + 1 + get_byte(r, 18) % 4) % 5)) AS s(slot, k)
   WHERE get_byte(r, 16) < 154 AND (s.slot = 1 OR get_byte(r, 19) < 85)`;
 
+const USAGE = 'usage: npm run bench:seed -- --users N --tasks-per-user M [--reset] [--jobs J]   (N >= 1, M >= 0, 1 <= J <= 16)';
+
 function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      users: { type: 'string' },
-      'tasks-per-user': { type: 'string' },
-      reset: { type: 'boolean', default: false },
-      jobs: { type: 'string', default: String(DEFAULT_JOBS) },
-    },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        users: { type: 'string' },
+        'tasks-per-user': { type: 'string' },
+        reset: { type: 'boolean', default: false },
+        jobs: { type: 'string', default: String(DEFAULT_JOBS) },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
   const users = Number(values.users);
   const tasksPerUser = Number(values['tasks-per-user']);
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16 || !Number.isInteger(users) || users < 1 || !Number.isInteger(tasksPerUser) || tasksPerUser < 0) {
-    throw new UsageError('usage: npm run bench:seed -- --users N --tasks-per-user M [--reset] [--jobs J]   (N >= 1, M >= 0, 1 <= J <= 16)');
+    throw new UsageError(USAGE);
   }
   return { users, tasksPerUser, reset: values.reset, jobs };
 }
@@ -119,8 +126,8 @@ class UsageError extends Error {}
 
 /** 'seed' | 'done' (already seeded with this shape); throws when other bench data is in the way. */
 async function checkExisting(client: pg.Client, users: number, tasksPerUser: number): Promise<'seed' | 'done'> {
-  const { rows } = await client.query<{ bench: string; total: string }>(
-    `SELECT count(*) FILTER (WHERE email LIKE $1) AS bench, count(*) AS total FROM users`,
+  const { rows } = await client.query<{ bench: string }>(
+    `SELECT count(*) AS bench FROM users WHERE email LIKE $1`,
     [BENCH_EMAIL_PATTERN],
   );
   const bench = Number(rows[0]?.bench ?? 0);
@@ -233,7 +240,7 @@ async function seed(url: string, users: number, tasksPerUser: number, reset: boo
     await client.query('VACUUM (ANALYZE) users, tags, tasks, task_tags');
     const { rows } = await client.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size');
     console.log(
-      `seeded ${users} users, ${users * 5} tags, ${users * tasksPerUser} tasks, ${links} task tags in ${seconds()}; ` +
+      `seeded ${users} users, ${users * BENCH_TAGS.length} tags, ${users * tasksPerUser} tasks, ${links} task tags in ${seconds()}; ` +
         `database size ${rows[0]?.size}`,
     );
   } finally {

@@ -23,6 +23,8 @@ export interface AppDependencies {
   prisma: PrismaClient;
   /** The pool under Prisma: readiness checks and pool metrics. */
   pool: pg.Pool;
+  /** Statements sent through the pool so far, for the metrics. */
+  statementCount?: () => number;
   logger: Logger;
   pubsub?: PubSub;
   rateLimitStore?: RateLimitStore;
@@ -66,7 +68,7 @@ export function createApp(deps: AppDependencies) {
     // Requests a browser would send cross-site without a preflight (GET, form posts) must carry a
     // custom header; JSON POSTs from Apollo, urql or fetch always preflight, so they pass unchanged.
     useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight', 'graphql-preflight'] }),
-    useMetrics(pool),
+    useMetrics(pool, deps.statementCount ?? (() => 0)),
     useReadinessCheck({
       endpoint: '/readyz',
       check: async () => {

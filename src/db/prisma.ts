@@ -9,6 +9,8 @@ export interface PrismaHandle {
   prisma: PrismaClient;
   /** The pg pool under Prisma, exposed for readiness checks and pool metrics. */
   pool: pg.Pool;
+  /** SQL statements sent so far (a metric: statements per request is what keeps requests fast). */
+  statementCount(): number;
   close(): Promise<void>;
 }
 
@@ -25,10 +27,22 @@ export function createPrisma(url: string, config: Pick<Config['database'], 'pool
   });
   // An idle client losing its server is reported here; requests see their own errors.
   pool.on('error', () => {});
+  let statements = 0;
+  const counted = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => {
+    if (counted.has(client)) return;
+    counted.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      statements += 1;
+      return query(...args);
+    }) as typeof client.query;
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
     pool,
+    statementCount: () => statements,
     async close() {
       await prisma.$disconnect();
       await pool.end();

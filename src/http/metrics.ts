@@ -1,14 +1,14 @@
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics at GET /metrics: HTTP and GraphQL request counts and durations per operation,
  * errors per operation and phase, the database pool, and the process (CPU, memory, event loop).
  * One registry per app instance, so several apps in one process (tests) do not collide.
  */
-export function useMetrics(pool: pg.Pool): Plugin {
+export function useMetrics(pool: pg.Pool, statementCount: () => number): Plugin {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -20,6 +20,15 @@ export function useMetrics(pool: pg.Pool): Plugin {
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  new Counter({
+    name: 'tasks_api_db_statements_total',
+    help: 'SQL statements sent to the database (including BEGIN/COMMIT)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(statementCount());
     },
   });
   return usePrometheus({

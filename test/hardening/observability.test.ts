@@ -83,5 +83,6 @@ describe('metrics', () => {
     expect(text).toMatch(/graphql_yoga_http_duration_bucket/);
     expect(text).toMatch(/tasks_api_db_pool_connections\{state="total"\} [0-9]/);
     expect(text).toMatch(/process_resident_memory_bytes/);
+    expect(text).toMatch(/tasks_api_db_statements_total [1-9]/);
   });
 });

@@ -40,7 +40,15 @@ export async function createTestApp(
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', AUTH_RATE_LIMIT: '1000', ...options.env });
   const logger = options.logger ?? createLogger(config.logLevel);
   const handle = createPrisma(database.url, { ...config.database, poolSize: 5 });
-  const yoga = createApp({ config, prisma: handle.prisma, pool: handle.pool, logger, pubsub: options.pubsub, rateLimitStore: options.rateLimitStore });
+  const yoga = createApp({
+    config,
+    prisma: handle.prisma,
+    pool: handle.pool,
+    statementCount: handle.statementCount,
+    logger,
+    pubsub: options.pubsub,
+    rateLimitStore: options.rateLimitStore,
+  });
 
   const post = async (body: unknown, headers: Record<string, string> = {}) =>
     yoga.fetch('http://yoga/graphql', {
