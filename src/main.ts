@@ -47,10 +47,11 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     forced.unref();
+    // Upgraded sockets are not HTTP connections: they would hold server.close() open. Closed first, so
+    // that nothing is awaited between server.close() and listening for its 'close' event.
+    await webSocket.close();
     server.close();
     server.closeIdleConnections();
-    // Upgraded sockets are not HTTP connections: they would hold server.close() open.
-    await webSocket.close();
     await once(server, 'close').catch(() => {});
     await reminders?.stop();
     await yoga.dispose();

@@ -102,8 +102,8 @@ export function startReminderWorker(options: ReminderWorkerOptions): ReminderWor
         await runOnce();
       } catch (error) {
         // The process must outlive the database: the next tick tries again.
-        const unavailable = isDatabaseUnavailable(error);
-        logger[unavailable ? 'warn' : 'error']({ err: error }, unavailable ? 'reminder tick failed: database unavailable' : 'reminder tick failed');
+        if (isDatabaseUnavailable(error)) logger.warn({ err: error }, 'reminder tick failed: database unavailable');
+        else logger.error({ err: error }, 'reminder tick failed');
       }
       if (!stopping) await pause();
     }
