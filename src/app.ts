@@ -28,6 +28,8 @@ export interface AppDependencies {
   logger: Logger;
   pubsub?: PubSub;
   rateLimitStore?: RateLimitStore;
+  /** Aborted when the process begins to shut down: open subscriptions end. */
+  shutdownSignal?: AbortSignal;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -60,6 +62,7 @@ export function createApp(deps: AppDependencies) {
     logger,
     rateLimiter: createRateLimiter(deps.rateLimitStore ?? memoryRateLimitStore(), config.authRateLimit),
     trustProxy: config.trustProxy,
+    shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
   };
 
   const plugins: Plugin[] = [

@@ -17,6 +17,8 @@ export interface AppServices {
   rateLimiter: RateLimiter;
   /** Believe the first X-Forwarded-For address (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** Aborted when the process shuts down: subscriptions end. */
+  shutdownSignal: AbortSignal;
 }
 
 export interface Context {

@@ -1,13 +1,16 @@
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
-import { MigrationError, migrate } from './db/migrations.js';
+import { migrate } from './db/migrations.js';
 import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
 import { attachWebSocket } from './http/websocket.js';
+import { Redis } from 'ioredis';
+import { redisRateLimitStore } from './auth/redis-rate-limit.js';
 import { createLogger } from './logger.js';
+import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
 import { startReminderWorker } from './tasks/reminders.js';
 
 // Process entry: config -> database -> migrations -> server -> listen; SIGTERM/SIGINT drain and exit.
@@ -20,14 +23,27 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.database, (line) => logger.info(line));
   const applied = await migrate(database.url, { log: (line) => logger.info(line) });
   logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
-  const { prisma, pool, close: closePrisma } = createPrisma(database.url, config.database);
+  const { prisma, pool, statementCount, close: closePrisma } = createPrisma(database.url, config.database);
 
   const events = await openEventBus(config, { logger });
   const reminders = config.reminders.enabled
     ? startReminderWorker({ prisma, pubsub: events.pubsub, logger: logger.child({ component: 'reminders' }), pollMs: config.reminders.pollMs })
     : undefined;
 
-  const yoga = createApp({ config, prisma, pool, logger, pubsub: events.pubsub });
+  // With Redis, every instance counts sign-in attempts against the same limits.
+  const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  rateLimitRedis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable'));
+  const shuttingDown = new AbortController();
+  const yoga = createApp({
+    config,
+    prisma,
+    pool,
+    statementCount,
+    logger,
+    pubsub: events.pubsub,
+    rateLimitStore: rateLimitRedis ? redisRateLimitStore(rateLimitRedis) : undefined,
+    shutdownSignal: shuttingDown.signal,
+  });
   const server = createServer(yoga);
   const webSocket = attachWebSocket(server, yoga);
   server.listen(config.port, config.host);
@@ -37,16 +53,15 @@ async function main(): Promise<void> {
   const shownHost = ['0.0.0.0', '::', '127.0.0.1'].includes(config.host) ? 'localhost' : config.host;
   logger.info({ database: database.description, events: events.description, reminders: config.reminders.enabled }, `Tasks API ready at http://${shownHost}:${port}/graphql using ${database.description}`);
 
-  let stopping = false;
-  async function shutdown(signal: string): Promise<void> {
-    if (stopping) return;
-    stopping = true;
+  onShutdownSignal(logger, async (signal) => {
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     const forced = setTimeout(() => {
       logger.error('shutdown timed out; closing remaining connections');
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     forced.unref();
+    // Open subscriptions (SSE streams) end now; otherwise they would hold their connections open.
+    shuttingDown.abort();
     // Upgraded sockets are not HTTP connections: they would hold server.close() open. Closed first, so
     // that nothing is awaited between server.close() and listening for its 'close' event.
     await webSocket.close();
@@ -56,29 +71,12 @@ async function main(): Promise<void> {
     await reminders?.stop();
     await yoga.dispose();
     await events.close();
+    rateLimitRedis?.disconnect();
     await closePrisma();
     await database.close();
     clearTimeout(forced);
     logger.info('stopped');
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof MigrationError) {
-    console.error(error.message);
-  } else {
-    console.error(`Tasks API could not start: ${(error as Error).message}`);
-  }
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure('Tasks API'));

@@ -1,9 +1,10 @@
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
-import { MigrationError, migrate } from './db/migrations.js';
+import { migrate } from './db/migrations.js';
 import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
 import { createLogger } from './logger.js';
+import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
 import { startReminderWorker } from './tasks/reminders.js';
 
 // `npm run worker`: the reminder worker alone, for deployments that run it apart from the API
@@ -25,35 +26,14 @@ async function main(): Promise<void> {
   const worker = startReminderWorker({ prisma, pubsub: events.pubsub, logger, pollMs: config.reminders.pollMs });
   logger.info({ database: database.description, events: events.description }, 'reminder worker running');
 
-  let stopping = false;
-  async function shutdown(signal: string): Promise<void> {
-    if (stopping) return;
-    stopping = true;
+  onShutdownSignal(logger, async (signal) => {
     logger.info({ signal }, 'shutting down: finishing the current tick');
     await worker.stop();
     await events.close();
     await closePrisma();
     await database.close();
     logger.info('stopped');
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof MigrationError) {
-    console.error(error.message);
-  } else {
-    console.error(`Reminder worker could not start: ${(error as Error).message}`);
-  }
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure('Reminder worker'));

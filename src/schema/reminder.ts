@@ -1,6 +1,16 @@
-import { filter, pipe } from 'graphql-yoga';
+import { filter, pipe, Repeater } from 'graphql-yoga';
 import type { ReminderEvent } from '../events/pubsub.js';
 import { builder } from './builder.js';
+
+/** Ends a subscription when the server shuts down, so its stream does not hold the drain open. */
+function untilAborted<T>(events: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+  const aborted = new Repeater<T>(async (_push, stop) => {
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', () => stop(), { once: true });
+    await stop;
+  });
+  return Repeater.race([events, aborted]) as AsyncIterable<T>;
+}
 
 builder.subscriptionType({
   description: 'Live events, over Server-Sent Events (or graphql-ws at /graphql). Needs a signed-in viewer.',
@@ -15,7 +25,7 @@ builder.subscriptionField('reminderDue', (t) =>
     // between the worker's claim and this delivery is skipped rather than answered with an error.
     subscribe: (_root, _args, context) =>
       pipe(
-        context.services.pubsub.subscribe('reminderDue', context.viewer.id),
+        untilAborted(context.services.pubsub.subscribe('reminderDue', context.viewer.id), context.services.shutdownSignal),
         filter(async (event: ReminderEvent) => (await context.db.task.count({ where: { id: event.taskId } })) > 0),
       ),
     resolve: (query, event, _args, context) =>

@@ -16,7 +16,7 @@ let output = '';
 beforeAll(async () => {
   database = await createTestDatabase();
   server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', REMINDERS: 'off', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', REDIS_URL: '' },
+    env: { ...process.env, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', REMINDERS: 'off', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', REDIS_URL: '', SHUTDOWN_TIMEOUT_MS: '30000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -48,14 +48,27 @@ describe('graceful shutdown', () => {
     });
     const token = ((await signUp.json()) as { data: { signUp: { token: string } } }).data.signUp.token;
 
+    // An open subscription (an SSE stream that never ends by itself) must not hold the drain open.
+    const subscription = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'subscription { reminderDue { id } }' }),
+    });
+    expect(subscription.status).toBe(200);
+    const streamEnded = subscription.text();
+
     const inFlight = Array.from({ length: 40 }, (_, i) =>
       graphql('mutation($i: CreateTaskInput!) { createTask(input: $i) { id title } }', { i: { title: `in flight ${i}` } }, token)
         .then(async (response) => ({ status: response.status, body: (await response.json()) as { data?: { createTask: { id: string; title: string } } } }))
         .catch((error: Error) => ({ status: 0, error: error.message, body: {} as { data?: { createTask: { id: string; title: string } } } })),
     );
     await new Promise((resolve) => setTimeout(resolve, 20));
+    const signalled = performance.now();
     server.kill('SIGTERM');
     const [results, [exitCode]] = await Promise.all([Promise.all(inFlight), once(server, 'exit')]);
+    // Well inside SHUTDOWN_TIMEOUT_MS (30 s): nothing waited for the forced close.
+    expect(performance.now() - signalled).toBeLessThan(15_000);
+    await streamEnded;
 
     expect(exitCode).toBe(0);
     expect(output).toMatch(/shutting down/);
