@@ -12,7 +12,7 @@ import { createEventPubSub, type PubSub } from './events/pubsub.js';
 import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import { useRequestLog } from './http/request-log.js';
-import { useBodyLimit } from './http/body-limit.js';
+import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
 import { useMetrics } from './http/metrics.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Logger } from './logger.js';
@@ -31,8 +31,6 @@ export interface AppDependencies {
   /** Aborted when the process begins to shut down: open subscriptions end. */
   shutdownSignal?: AbortSignal;
 }
-
-const MAX_BODY_BYTES = 1_000_000;
 
 const EXAMPLE_QUERY = /* GraphQL */ `# Sign up or in (mutation below), then add the header
 #   { "Authorization": "Bearer <token>" }
@@ -67,7 +65,8 @@ export function createApp(deps: AppDependencies) {
 
   const plugins: Plugin[] = [
     useRequestId(),
-    useBodyLimit(MAX_BODY_BYTES),
+    useBodyLimit(),
+    useAcceptableResponse(),
     // Requests a browser would send cross-site without a preflight (GET, form posts) must carry a
     // custom header; JSON POSTs from Apollo, urql or fetch always preflight, so they pass unchanged.
     useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight', 'graphql-preflight'] }),

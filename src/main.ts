@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -6,6 +5,7 @@ import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
+import { createServer } from 'node:http';
 import { attachWebSocket } from './http/websocket.js';
 import { Redis } from 'ioredis';
 import { redisRateLimitStore } from './auth/redis-rate-limit.js';

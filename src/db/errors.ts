@@ -54,3 +54,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** PostgreSQL refused a text value it cannot store (a NUL character): the client sent it. */
+export function isUnstorableText(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const candidate = current as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    if (['22021', '22P05'].includes(String(candidate.code)) || ['22021', '22P05'].includes(String(candidate.originalCode))) return true;
+    current = candidate.meta?.driverAdapterError ?? candidate.cause;
+  }
+  return false;
+}

@@ -5,7 +5,7 @@ import type { PrismaClient } from './prisma.js';
 // prisma plugin uses the same client for node/nodes lookups and relation loading.
 
 type Owner = Record<string, string>;
-type Args = Record<string, unknown> & { where?: object; data?: unknown; create?: object };
+type Args = Record<string, unknown> & { where?: object; data?: unknown; create?: object; cursor?: unknown };
 
 /** ANDs the owner condition onto a where, so a lookup by another user's id matches nothing. */
 function ownedWhere(where: object | undefined, owner: Owner): object {
@@ -25,10 +25,15 @@ function withOwner(operation: string, args: Args, owner: Owner): Args {
     }
     case 'upsert':
       return { ...args, where: ownedWhere(args.where, owner), create: { ...args.create, ...owner } };
-    default:
+    default: {
       // find*, count, aggregate, groupBy, update*, delete*: the owner condition is ANDed on, never
-      // merged over the caller's keys (for users the key *is* the owner column).
-      return { ...args, where: ownedWhere(args.where, owner) };
+      // merged over the caller's keys (for users the key *is* the owner column). A pagination cursor
+      // is a lookup too: another user's row must not serve as a position in the viewer's list.
+      const scoped: Args = { ...args, where: ownedWhere(args.where, owner) };
+      // (Prisma's cursor takes unique fields only, no AND; the owner column is one of them.)
+      if (args.cursor) scoped.cursor = { ...(args.cursor as object), ...owner };
+      return scoped;
+    }
   }
 }
 

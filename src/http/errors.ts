@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { isDatabaseUnavailable, violatedForeignKey } from '../db/errors.js';
+import { isDatabaseUnavailable, isUnstorableText, violatedForeignKey } from '../db/errors.js';
 import { serviceUnavailable, unauthenticated } from '../schema/errors.js';
 
 // Expected failures (GraphQLErrors with extensions.code) reach the client as they are. The database
@@ -26,17 +26,47 @@ function hasCode(error: unknown): boolean {
 // graphql-js reports a variable that does not fit its type (a bad DateTime, an unknown enum value)
 // with the scalar's own error as originalError; it is the client's mistake, not ours.
 const VARIABLE_COERCION = /^Variable "\$[^"]+" (got invalid value|of required type|of non-null type)/;
+const TOO_COMPLEX = /(depth|alias|directive|token|cost).*(limit|exceeded)|(limit|exceeded).*(depth|alias|directive|token|cost)/i;
+
+/** A client-facing copy: our message and code, the HTTP status kept, nothing internal attached. */
+function clientError(source: GraphQLError, code: string, message = source.message): GraphQLError {
+  const http = source.extensions?.http;
+  return new GraphQLError(message, { nodes: source.nodes, path: source.path, extensions: { code, ...(http ? { http } : {}) } });
+}
+
+/** Errors about the request itself, raised by graphql-js, yoga or its plugins before execution. */
+function requestErrorCode(message: string): string {
+  if (TOO_COMPLEX.test(message)) return 'QUERY_TOO_COMPLEX';
+  if (message.startsWith('Syntax Error')) return 'GRAPHQL_PARSE_FAILED';
+  if (/CSRF/i.test(message)) return 'BAD_REQUEST';
+  return 'GRAPHQL_VALIDATION_FAILED';
+}
 
 export function maskError(error: unknown): Error {
   const original = originalOf(error);
-  if (hasCode(error)) return error as GraphQLError;
-  if (hasCode(original)) return original as GraphQLError;
-  if (error instanceof GraphQLError && VARIABLE_COERCION.test(error.message)) {
-    return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } });
+  const source = error instanceof GraphQLError ? error : undefined;
+  if (hasCode(error) || hasCode(original)) {
+    const coded = (hasCode(error) ? error : original) as GraphQLError;
+    // yoga attaches the JSON parser's error (which quotes the body); the client needs only our words.
+    return coded.extensions.originalError ? clientError(coded, coded.extensions.code as string) : coded;
   }
-  if (error instanceof GraphQLError && !error.originalError) return error;
+  if (source) {
+    // Input problems reported without a code: a variable that does not fit its type, or a connection
+    // argument Pothos refuses (first: -1, first together with before).
+    if (VARIABLE_COERCION.test(source.message)) return clientError(source, 'BAD_USER_INPUT');
+    if (original instanceof GraphQLError || (original as Error | undefined)?.name === 'PothosValidationError') {
+      return clientError(source, 'BAD_USER_INPUT', (original as Error).message);
+    }
+    if (!source.originalError) return clientError(source, requestErrorCode(source.message));
+  }
+  if (original instanceof SyntaxError) {
+    return new GraphQLError(`Malformed request: ${original.message}`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+  }
   if (isDatabaseUnavailable(original)) return serviceUnavailable();
   if (isDeletedAccountWrite(original)) return unauthenticated('This account no longer exists');
+  if (isUnstorableText(original)) {
+    return new GraphQLError('Text must not contain NUL (\\u0000) characters', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
   const requestId = (original && typeof original === 'object' && requestIdOfError.get(original)) || undefined;
   return new GraphQLError(`Unexpected error${requestId ? `; request id ${requestId}` : ''}`, {
     extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
@@ -53,7 +83,7 @@ export function useErrorReporting(): Plugin<Context> {
           const context = args.contextValue;
           for (const error of result.errors) {
             const original = originalOf(error);
-            if (hasCode(error) || hasCode(original) || isDeletedAccountWrite(original)) continue;
+            if (hasCode(error) || hasCode(original) || isDeletedAccountWrite(original) || isUnstorableText(original) || original instanceof GraphQLError) continue;
             if (original && typeof original === 'object') requestIdOfError.set(original, context.requestId);
             if (isDatabaseUnavailable(original)) {
               context.logger.warn({ err: original, path: error.path }, 'database unavailable');

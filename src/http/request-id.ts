@@ -18,6 +18,11 @@ export function requestIdOf(request: Request): string {
   return id;
 }
 
+/** A request rebuilt from another (e.g. with its body buffered) keeps the original's id. */
+export function adoptRequestId(original: Request, rebuilt: Request): void {
+  requestIds.set(rebuilt, requestIdOf(original));
+}
+
 export function useRequestId(): Plugin {
   return {
     onResponse({ request, response }) {

@@ -9,7 +9,8 @@ import type { Context, ViewerContext } from '../context.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
-import { unauthenticated } from './errors.js';
+import { badInput, unauthenticated } from './errors.js';
+import { decodeNodeId } from './global-id.js';
 import { COMPLEXITY_LIMIT, complexityError, fieldComplexity } from './complexity.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -55,8 +56,14 @@ export const builder = new SchemaBuilder<{
     },
     nodesQueryOptions: {
       description: "Objects by their global IDs, in order; null for each that does not exist or is not the viewer's.",
-      args: { ids: { description: 'Global IDs (at most 100).' } },
+      args: { ids: { description: `Global IDs (at most ${MAX_PAGE_SIZE}).` } },
+      resolve: (_root, args, _context, _info, resolveNodes) => {
+        if (args.ids.length > MAX_PAGE_SIZE) throw badInput([{ path: 'ids', message: `at most ${MAX_PAGE_SIZE} IDs` }]);
+        return resolveNodes(args.ids);
+      },
     },
+    // node/nodes take any string: one that is not an ID of ours is simply not found (null).
+    decodeGlobalID: (globalID) => decodeNodeId(globalID),
     idFieldOptions: { description: 'Global ID (opaque).' },
     cursorFieldOptions: { description: 'Opaque position of this edge, for after/before.' },
     nodeFieldOptions: { description: 'The object at this edge.' },

@@ -15,6 +15,7 @@ export function fieldComplexity<Context>(args: Record<string, unknown>, _context
     const requested = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE;
     return { field: 1, multiplier: Math.max(1, Math.min(requested, MAX_PAGE)) };
   }
+  if (Array.isArray(args.ids)) return { field: 1, multiplier: Math.max(1, args.ids.length) };
   // A connection's edges are already counted by its page size.
   if (field.name === 'edges') return { field: 0, multiplier: 1 };
   return isListType(getNullableType(field.type)) ? { field: 1, multiplier: LIST_MULTIPLIER } : 1;

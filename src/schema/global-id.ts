@@ -17,3 +17,17 @@ export function decodeId(globalId: string, typename: 'Task' | 'Tag' | 'User', pa
 export function decodeIds(globalIds: readonly string[], typename: 'Task' | 'Tag', path: string): string[] {
   return [...new Set(globalIds.map((id, index) => decodeId(id, typename, `${path}.${index}`)))];
 }
+
+const NODE_TYPES = new Set(['Task', 'Tag', 'User']);
+const NOBODY = { typename: 'Task', id: '00000000-0000-0000-0000-000000000000' };
+
+/** For node/nodes: our IDs decode as they are; anything else decodes to an ID that matches no row. */
+export function decodeNodeId(globalId: string): { typename: string; id: string } {
+  try {
+    const decoded = decodeGlobalID(globalId);
+    if (NODE_TYPES.has(decoded.typename) && UUID.test(decoded.id)) return { typename: decoded.typename, id: decoded.id.toLowerCase() };
+  } catch {
+    // not base64, or no typename: not one of ours
+  }
+  return NOBODY;
+}

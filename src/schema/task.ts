@@ -7,7 +7,7 @@ import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
 import { notFound } from './errors.js';
 import { decodeId, decodeIds } from './global-id.js';
-import { taskListQuery } from './task-connection.js';
+import { taskListQuery, taskPageQuery } from './task-connection.js';
 import { taskListArgs } from './task-list.js';
 import { Tag } from './tag.js';
 import { parseInput } from './validation.js';
@@ -81,7 +81,7 @@ builder.prismaObjectField('Tag', 'tasks', (t) =>
       cursor: 'id',
       description: 'Tasks carrying this tag, filtered and ordered, at most 100 a page.',
       args: taskListArgs(t.arg),
-      resolve: (query, tag, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args, { taskTags: { some: { tagId: tag.id } } }) }),
+      resolve: (query, tag, args, context) => context.db.task.findMany(taskPageQuery(query, args, { taskTags: { some: { tagId: tag.id } } })),
       totalCount: (tag, args, context) => context.db.task.count({ where: taskListQuery(args, { taskTags: { some: { tagId: tag.id } } }).where }),
     },
     TaskConnection,
@@ -95,7 +95,7 @@ builder.prismaObjectField('User', 'tasks', (t) =>
       cursor: 'id',
       description: 'Tasks of this user, filtered and ordered, at most 100 a page.',
       args: taskListArgs(t.arg),
-      resolve: (query, _user, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args) }),
+      resolve: (query, _user, args, context) => context.db.task.findMany(taskPageQuery(query, args)),
       totalCount: (_user, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
     },
     TaskConnection,
@@ -120,7 +120,7 @@ builder.queryFields((t) => ({
       cursor: 'id',
       description: 'The viewer\'s tasks, filtered and ordered, at most 100 a page.',
       args: taskListArgs(t.arg),
-      resolve: (query, _parent, args, context) => context.db.task.findMany({ ...query, ...taskListQuery(args) }),
+      resolve: (query, _parent, args, context) => context.db.task.findMany(taskPageQuery(query, args)),
       // Counted only when a client selects totalCount.
       totalCount: (_parent, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
     }, TaskConnection),
