@@ -8,6 +8,7 @@ import { createViewerResolver } from './auth/viewer.js';
 import type { Config } from './config.js';
 import { createContext, type AppServices, type ServerContext } from './context.js';
 import type { PrismaClient } from './db/prisma.js';
+import { scopedClients } from './db/viewer-scope.js';
 import { createEventPubSub, type PubSub } from './events/pubsub.js';
 import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDependencies) {
     rateLimiter: createRateLimiter(deps.rateLimitStore ?? memoryRateLimitStore(), config.authRateLimit),
     trustProxy: config.trustProxy,
     shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
+    scopedClient: scopedClients(prisma),
   };
 
   const plugins: Plugin[] = [

@@ -2,7 +2,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { Viewer } from './auth/viewer.js';
 import type { Tokens } from './auth/tokens.js';
 import type { PrismaClient } from './db/prisma.js';
-import { scopeToViewer, type ViewerDb } from './db/viewer-scope.js';
+import type { ViewerDb } from './db/viewer-scope.js';
 import type { Logger } from './logger.js';
 import type { PubSub } from './events/pubsub.js';
 import type { RateLimiter } from './auth/rate-limit.js';
@@ -19,6 +19,8 @@ export interface AppServices {
   trustProxy: boolean;
   /** Aborted when the process shuts down: subscriptions end. */
   shutdownSignal: AbortSignal;
+  /** The client scoped to one viewer (see src/db/viewer-scope.ts). */
+  scopedClient(viewerId: string): ViewerDb;
 }
 
 export interface Context {
@@ -66,7 +68,7 @@ export async function createContext(initial: YogaInitialContext & ServerContext,
     get db() {
       // Without a viewer the client is scoped to a user id no account can have: it reads nothing and
       // can write nothing. Scope-auth already refuses anonymous requests before resolvers run.
-      db ??= scopeToViewer(services.prisma, viewer?.id ?? NO_USER);
+      db ??= services.scopedClient(viewer?.id ?? NO_USER);
       return db;
     },
   };

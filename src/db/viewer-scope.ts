@@ -62,3 +62,23 @@ export type ViewerDb = ReturnType<typeof scopeToViewer>;
  * Spreading this says so at the call site instead of passing a user id the resolver would have to trust.
  */
 export const ownedByViewer = { userId: '00000000-0000-0000-0000-000000000000' } as const;
+
+/**
+ * Scoped clients, remembered per viewer: building a Prisma extension is costly enough to show in a
+ * CPU profile when done on every request, and a viewer's scope never changes.
+ */
+export function scopedClients(prisma: PrismaClient, capacity = 5_000): (viewerId: string) => ViewerDb {
+  const clients = new Map<string, ViewerDb>();
+  return (viewerId) => {
+    let client = clients.get(viewerId);
+    if (client) {
+      // Map keeps insertion order: re-inserting makes this the most recently used.
+      clients.delete(viewerId);
+    } else {
+      client = scopeToViewer(prisma, viewerId);
+      if (clients.size >= capacity) clients.delete(clients.keys().next().value!);
+    }
+    clients.set(viewerId, client);
+    return client;
+  };
+}
