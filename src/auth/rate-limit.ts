@@ -28,6 +28,13 @@ export function createRateLimiter(store: RateLimitStore, limit: { max: number; w
   };
 }
 
+// Bounded memory whatever keys attackers invent: ended windows are swept once this many are tracked.
+const MAX_TRACKED_KEYS = 100_000;
+
+function forgetEnded(windows: Map<string, { endsAt: number }>, now: number): void {
+  for (const [key, window] of windows) if (window.endsAt <= now) windows.delete(key);
+}
+
 export function memoryRateLimitStore(now: () => number = Date.now): RateLimitStore {
   const windows = new Map<string, { count: number; endsAt: number }>();
   return {
@@ -35,7 +42,7 @@ export function memoryRateLimitStore(now: () => number = Date.now): RateLimitSto
       const time = now();
       let window = windows.get(key);
       if (!window || window.endsAt <= time) {
-        if (windows.size > 100_000) for (const [k, w] of windows) if (w.endsAt <= time) windows.delete(k);
+        if (windows.size > MAX_TRACKED_KEYS) forgetEnded(windows, time);
         window = { count: 0, endsAt: time + windowSeconds * 1000 };
         windows.set(key, window);
       }

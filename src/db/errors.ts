@@ -29,9 +29,6 @@ export function violatedForeignKey(error: unknown): string | undefined {
   return info.cause?.constraint?.index ?? info.cause?.constraint?.fields?.join(',') ?? 'unknown';
 }
 
-export function isRecordNotFound(error: unknown): boolean {
-  return cause(error)?.code === 'P2025';
-}
 
 // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
 // cannot connect now), and the errors node-postgres raises when it cannot reach the server at all.
