@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompleteTaskDocument, CreateTagDocument, CreateTaskDocument, TasksDocument, type TaskOrder, type TasksQuery } from '../generated/graphql.js';
+import { CompleteTaskDocument, CreateTagDocument, CreateTaskDocument, DeleteTaskDocument, TasksDocument, type TaskOrder, type TasksQuery } from '../generated/graphql.js';
 import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
 
 // 40 tasks with many ties and gaps (same due dates, no due date, equal priorities) so that paging by
@@ -137,6 +137,19 @@ describe('task lists', () => {
     expect(await count({ search: '100%' })).toBe(6);
     expect(await count({ search: '100_' })).toBe(0);
     expect(await count({ search: 'invoice', completed: false, tagIds: [workTagId] })).toBeGreaterThan(0);
+  });
+
+  it('dueAfter includes a task due exactly then, dueBefore excludes it (half-open windows)', async () => {
+    const edge = '2040-02-29T12:00:00.000Z';
+    const created = await app.graphql(CreateTaskDocument, { input: { title: 'On the edge', dueAt: edge } }, { token });
+    const id = created.data!.createTask.id;
+    const ids = async (filter: object) => (await page({ first: 100, filter })).edges.map((entry) => entry.node.id);
+    expect(await ids({ dueAfter: edge })).toContain(id);
+    expect(await ids({ dueBefore: edge })).not.toContain(id);
+    expect(await ids({ dueAfter: edge, dueBefore: '2040-02-29T12:00:00.001Z' })).toEqual([id]);
+    // The same instant written with another offset is the same instant.
+    expect(await ids({ dueAfter: '2040-02-29T13:00:00.000+01:00', dueBefore: '2040-02-29T13:00:00.001+01:00' })).toEqual([id]);
+    await app.graphql(DeleteTaskDocument, { id }, { token });
   });
 
   it('overdue means open and due before now; a completed task never is', async () => {

@@ -93,3 +93,35 @@ describe('abuse limits', () => {
     expect(simple.status).toBe(403);
   });
 });
+
+describe('exposure settings', () => {
+  it('turns introspection and GraphiQL off (the production default) and allows only configured CORS origins', async () => {
+    const locked = await createTestApp({ env: { INTROSPECTION: 'off', GRAPHIQL: 'off', CORS_ORIGINS: 'https://app.example.com' } });
+    try {
+      const introspection = await locked.post({ query: '{ __schema { types { name } } }' });
+      const body = (await introspection.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors![0]!.message).toMatch(/introspection/i);
+
+      const page = await locked.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toMatch(/graphiql/i);
+
+      const preflight = (origin: string) =>
+        locked.yoga.fetch('http://yoga/graphql', {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+        });
+      expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    } finally {
+      await locked.close();
+    }
+  });
+
+  it('serves GraphiQL and introspection by default outside production', async () => {
+    const introspection = await app.post({ query: '{ __schema { queryType { name } } }' });
+    expect(((await introspection.json()) as { data: { __schema: { queryType: { name: string } } } }).data.__schema.queryType.name).toBe('Query');
+    const page = await app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+    expect(await page.text()).toMatch(/graphiql/i);
+  });
+});
