@@ -185,6 +185,8 @@ describe('sign-in rate limit', () => {
       expect(errorCodes(refused)).toEqual(['RATE_LIMITED']);
       expect(refused.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
       expect(refused.errors![0]!.extensions!.retryAfter).toBeLessThanOrEqual(60);
+      const raw = await limited.post({ query: 'mutation { signIn(input: { email: "target@example.com", password: "guess guess" }) { token } }' });
+      expect(Number(raw.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
       await limited.close();
     }
