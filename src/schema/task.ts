@@ -115,15 +115,18 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
     resolve: (query, _root, args, context) => context.db.task.findUnique({ ...query, where: { id: decodeId(args.id, 'Task', 'id') } }),
   }),
-  tasks: t.prismaConnection({
+  tasks: t.prismaConnection(
+    {
       type: 'Task',
       cursor: 'id',
-      description: 'The viewer\'s tasks, filtered and ordered, at most 100 a page.',
+      description: "The viewer's tasks, filtered and ordered, at most 100 a page.",
       args: taskListArgs(t.arg),
       resolve: (query, _parent, args, context) => context.db.task.findMany(taskPageQuery(query, args)),
       // Counted only when a client selects totalCount.
       totalCount: (_parent, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
-    }, TaskConnection),
+    },
+    TaskConnection,
+  ),
 }));
 
 const CreateTaskInput = builder.inputType('CreateTaskInput', {
