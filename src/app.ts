@@ -106,6 +106,9 @@ export function createApp(deps: AppDependencies) {
     maskedErrors: { maskError },
     cors: config.cors.origins.length > 0 ? { origin: config.cors.origins, credentials: true, methods: ['GET', 'POST'] } : false,
     batching: { limit: 10 },
+    // useBodyLimit enforces MAX_BODY_BYTES (declared and streamed); yoga's own limiter would pipe every
+    // body through a TransformStream, a stream pipeline and an AbortSignal per request on top of it.
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
