@@ -34,8 +34,11 @@ function loadWasm(): Promise<void> {
  * (max: 1) keeps the engine's session state (its advisory lock) on one session, as natively.
  */
 class WholeScriptPg extends PrismaPg {
+  readonly connected: Array<{ dispose(): Promise<void> }> = [];
+
   override async connect() {
     const adapter = await super.connect();
+    this.connected.push(adapter);
     const pool = adapter.underlyingDriver();
     adapter.executeScript = async (script: string) => {
       await pool.query(script);
@@ -49,17 +52,25 @@ export interface SchemaFile {
   content: string;
 }
 
-/** Opens a schema engine on `connectionString`; call `free()` on it when done. */
+/** Opens a schema engine on `connectionString`; call `free()` on it when done (this also closes its connection). */
 export async function openSchemaEngine(
   connectionString: string,
   datamodels: SchemaFile[],
   log: (message: string) => void = () => {},
 ): Promise<SchemaEngine> {
   await loadWasm();
-  const adapter = bindMigrationAwareSqlAdapterFactory(new WholeScriptPg({ connectionString, max: 1 }));
-  return bindings.SchemaEngine.new(
+  const factory = new WholeScriptPg({ connectionString, max: 1 });
+  const engine = await bindings.SchemaEngine.new(
     { datamodels: datamodels.map((file) => [file.path, file.content]) },
     log,
-    adapter,
+    bindMigrationAwareSqlAdapterFactory(factory),
   );
+  // The engine's free() leaves its pool open until pg's idle timeout (10 s), which would keep the
+  // migration process (and scripts) alive that long after migrating.
+  const free = engine.free.bind(engine);
+  engine.free = () => {
+    free();
+    for (const adapter of factory.connected.splice(0)) adapter.dispose().catch(() => {});
+  };
+  return engine;
 }
