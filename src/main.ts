@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
-import { migrate } from './db/migrations.js';
+import { migrateInChildProcess } from './db/migrate-in-child-process.js';
 import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
 import { createServer } from 'node:http';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (config.jwt.usesDevelopmentSecret) logger.warn('JWT_SECRET is not set: using a development secret. Never do this in production.');
 
   const database = await openDatabase(config.database, (line) => logger.info(line));
-  const applied = await migrate(database.url, { log: (line) => logger.info(line) });
+  const applied = await migrateInChildProcess(database.url, { log: (line) => logger.info(line) });
   logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
   const { prisma, pool, statementCount, close: closePrisma } = createPrisma(database.url, config.database);
 

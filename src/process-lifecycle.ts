@@ -1,5 +1,5 @@
 import { ConfigError } from './config.js';
-import { MigrationError } from './db/migrations.js';
+import { MigrationError } from './db/migration-error.js';
 import type { Logger } from './logger.js';
 
 // What the API process and the standalone worker share about living as a process: one graceful

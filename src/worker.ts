@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
-import { migrate } from './db/migrations.js';
+import { migrateInChildProcess } from './db/migrate-in-child-process.js';
 import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
 import { createLogger } from './logger.js';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel).child({ component: 'reminders' });
 
   const database = await openDatabase(config.database, (line) => logger.info(line));
-  const applied = await migrate(database.url, { log: (line) => logger.info(line) });
+  const applied = await migrateInChildProcess(database.url, { log: (line) => logger.info(line) });
   logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
   const { prisma, close: closePrisma } = createPrisma(database.url, { ...config.database, poolSize: 2 });
   const events = await openEventBus(config, { logger });

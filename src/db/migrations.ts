@@ -2,7 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
+import { MigrationError } from './migration-error.js';
 import { openSchemaEngine, type SchemaFile } from './schema-engine.js';
+
+export { MigrationError };
 
 export const prismaDir = resolve(import.meta.dirname, '../../prisma');
 export const migrationsDir = join(prismaDir, 'migrations');
@@ -11,10 +14,6 @@ export const schemaPath = join(prismaDir, 'schema.prisma');
 const noFilters = { externalTables: [], externalEnums: [] };
 // Any constant will do: it serialises concurrent starts of several instances on one database.
 const MIGRATION_LOCK_KEY = 72_707_370;
-
-export class MigrationError extends Error {
-  override name = 'MigrationError';
-}
 
 export async function readSchema(path = schemaPath): Promise<SchemaFile> {
   return { path: 'schema.prisma', content: await readFile(path, 'utf8') };
