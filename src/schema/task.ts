@@ -213,8 +213,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const input = parseInput(createTaskSchema, args.input);
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : [];
-      const id = await createTask(context.db, { ...input, tagIds });
-      return context.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return createTask(context.db, { ...input, tagIds }, query);
     },
   }),
   updateTask: t.withAuth({ loggedIn: true }).prismaField({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { violatedUniqueIndex } from '../db/errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
@@ -28,43 +29,52 @@ async function assertTagsExist(tx: Transaction, tagIds: string[], path: string):
   }
 }
 
-export async function createTask(db: ViewerDb, input: NewTask): Promise<string> {
+/** What the GraphQL layer wants read back: plugin-prisma's `query` (select or include). */
+export interface TaskSelection {
+  select?: Prisma.TaskSelect | null;
+  include?: Prisma.TaskInclude | null;
+}
+
+/**
+ * Creates a task and reads it back as `selection` asks. Without tags it is a single
+ * INSERT ... RETURNING (atomic on its own); with tags the task and its links are written in one
+ * transaction, after checking that every tag is the viewer's.
+ */
+export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSelection = {}) {
   const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, recurrence: input.recurrence ?? null });
   if (problems.length > 0) throw badInput(problems);
 
+  const read = (id: string) => db.task.findUniqueOrThrow({ ...selection, where: { id } });
   const byKey = () => (input.idempotencyKey ? db.task.findFirst({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } }) : null);
   const earlier = await byKey();
-  if (earlier) return earlier.id;
+  if (earlier) return read(earlier.id);
 
   const id = randomUUID();
+  const data = {
+    ...ownedByViewer,
+    id,
+    title: input.title,
+    description: input.description ?? '',
+    priority: input.priority ?? 'NONE',
+    dueAt: input.dueAt ?? null,
+    remindAt: input.remindAt ?? null,
+    recurrence: input.recurrence ?? null,
+    seriesId: input.recurrence ? id : null,
+    idempotencyKey: input.idempotencyKey ?? null,
+  } satisfies Prisma.TaskUncheckedCreateInput;
   try {
+    if (input.tagIds.length === 0) return await db.task.create({ ...selection, data });
     await db.$transaction(async (tx) => {
       await assertTagsExist(tx, input.tagIds, 'input.tagIds');
-      await tx.task.create({
-        data: {
-          ...ownedByViewer,
-          id,
-          title: input.title,
-          description: input.description ?? '',
-          priority: input.priority ?? 'NONE',
-          dueAt: input.dueAt ?? null,
-          remindAt: input.remindAt ?? null,
-          recurrence: input.recurrence ?? null,
-          seriesId: input.recurrence ? id : null,
-          idempotencyKey: input.idempotencyKey ?? null,
-        },
-        select: { id: true },
-      });
-      if (input.tagIds.length > 0) {
-        await tx.taskTag.createMany({ data: input.tagIds.map((tagId) => ({ ...ownedByViewer, taskId: id, tagId })) });
-      }
+      await tx.task.create({ data, select: { id: true } });
+      await tx.taskTag.createMany({ data: input.tagIds.map((tagId) => ({ ...ownedByViewer, taskId: id, tagId })) });
     });
-    return id;
+    return await read(id);
   } catch (error) {
     // The same key arriving twice at once: the loser of the race answers with the winner's task.
     if (input.idempotencyKey && violatedUniqueIndex(error) === 'tasks_user_id_idempotency_key_key') {
       const winner = await byKey();
-      if (winner) return winner.id;
+      if (winner) return read(winner.id);
     }
     throw error;
   }
