@@ -6,17 +6,17 @@ import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 // completion wins the conditional UPDATE (completed = false), so repeated or concurrent calls create
 // one next occurrence; tasks.generated_from_id is UNIQUE as the database's own guarantee.
 
-export async function completeTask(db: ViewerDb, viewerId: string, id: string) {
+export async function completeTask(db: ViewerDb, id: string) {
   return db.$transaction(async (tx) => {
     const { count: won } = await tx.task.updateMany({ where: { id, completed: false }, data: { completed: true, completedAt: new Date() } });
-    const task = await tx.task.findUnique({ where: { id }, include: { taskTags: { select: { tagId: true } } } });
+    // The owner's time zone comes along (relation join): recurrence repeats in the viewer's zone.
+    const task = await tx.task.findUnique({ where: { id }, include: { taskTags: { select: { tagId: true } }, user: { select: { timeZone: true } } } });
     if (!task) throw notFound('Task');
     if (won === 0 || !task.recurrence || !task.dueAt) {
       return { task, nextOccurrence: await tx.task.findUnique({ where: { generatedFromId: id } }) };
     }
 
-    const viewer = await tx.user.findUniqueOrThrow({ where: { id: viewerId }, select: { timeZone: true } });
-    const nextDueAt = nextOccurrence({ rule: task.recurrence, timeZone: viewer.timeZone, seriesStart: task.dueAt, after: task.dueAt });
+    const nextDueAt = nextOccurrence({ rule: task.recurrence, timeZone: task.user.timeZone, seriesStart: task.dueAt, after: task.dueAt });
     if (!nextDueAt) return { task, nextOccurrence: null };
 
     const next = await tx.task.create({
