@@ -44,7 +44,7 @@ const edges = (t: string, order: string) =>
   `json_build_object('tasks', json_build_object('edges', coalesce(json_agg(json_build_object('node', ${taskJson(t)}) ORDER BY ${order}), '[]')))`;
 
 // $1 is always the viewer. Each statement yields one text column, `data`.
-const STATEMENTS: Record<Scenario, string> = {
+export const STATEMENTS: Record<Scenario, string> = {
   // (user_id, due_at, id) is in exactly this order, so the scan stops after 20 open tasks.
   S1: `
     SELECT ${edges('t', 't.due_at, t.id')}::text AS data
