@@ -1,5 +1,5 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { taskOrderBy, taskWhere } from '../tasks/task-query.js';
+import { allOf, taskOrderBy, taskWhere } from '../tasks/task-query.js';
 import { decodeTaskFilter, decodeTaskOrder } from './task-list.js';
 import { badInput } from './errors.js';
 
@@ -13,7 +13,7 @@ export interface TaskListArgs {
 }
 
 export function taskListQuery(args: TaskListArgs, scope: Prisma.TaskWhereInput = {}) {
-  const where: Prisma.TaskWhereInput = { AND: [scope, taskWhere(decodeTaskFilter(args.filter), new Date())] };
+  const where = allOf([scope, taskWhere(decodeTaskFilter(args.filter), new Date())]);
   return { where, orderBy: taskOrderBy(decodeTaskOrder(args.orderBy)) };
 }
 
