@@ -1,8 +1,13 @@
 // Child processes of the benchmark (the API, the floor, the seed) and what /proc says about them.
 // Each target runs in its own process so that its CPU time and memory can be read per scenario.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 const children = new Set<ChildProcess>();
 
@@ -129,7 +134,7 @@ export interface Target {
   tail(): string;
   /** Each kind of line it printed (pino: level, message and error), with how often. */
   outputKinds(): string[];
-  /** SQL statements the process sent so far (bench/statement-counter.ts), or null. */
+  /** SQL statements the process sent so far (bench/statement-counter.mjs), or null. */
   statements(): Promise<number | null>;
   stop(): Promise<void>;
 }
@@ -141,7 +146,9 @@ export interface StartOptions {
   cwd: string;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
-  /** Modules to --import after tsx (the statement counter). */
+  /** Whether the script is TypeScript, run through tsx (default); false for compiled JavaScript. */
+  tsx?: boolean;
+  /** Modules to --import (after tsx): the statement counter. */
   imports?: string[];
   /** A path that answers 200 once the target is ready, e.g. /healthz; otherwise listening is enough. */
   readyPath?: string;
@@ -164,7 +171,7 @@ function kindOf(line: string): string {
 }
 
 export async function startTarget(options: StartOptions): Promise<Target> {
-  const args = [...(options.nodeFlags ?? []), '--import', 'tsx', ...(options.imports ?? []).flatMap((m) => ['--import', m]), options.script];
+  const args = [...(options.nodeFlags ?? []), ...(options.tsx === false ? [] : ['--import', 'tsx']), ...(options.imports ?? []).flatMap((m) => ['--import', m]), options.script];
   const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -285,6 +292,29 @@ export async function startTarget(options: StartOptions): Promise<Target> {
   }
   target.origin = origin;
   return target;
+}
+
+/**
+ * What `npm start` runs, from package.json: `node [--flags] <script>.js`. The benchmark starts the
+ * API the same way (after building it), so that it measures what production runs.
+ */
+export function productionCommand(root: string): { flags: string[]; script: string } {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = start.trim().split(/\s+/);
+  const script = words.at(-1) ?? '';
+  const flags = words.slice(1, -1);
+  if (words[0] !== 'node' || !script.endsWith('.js') || flags.some((flag) => !flag.startsWith('--'))) {
+    throw new Error(`package.json's "start" is not of the form "node [--flags] <script>.js", which the benchmark runs as production does: ${start}`);
+  }
+  return { flags, script };
+}
+
+/** npm run build (src/ to dist/), without npm: tsc with tsconfig.build.json. */
+export async function buildForProduction(root: string, timeoutMs: number): Promise<void> {
+  const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+  await execFileAsync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, timeout: timeoutMs }).catch((error: Error & { stdout?: string }) => {
+    throw new Error(`building dist/ failed: ${error.stdout?.trim() || error.message}`);
+  });
 }
 
 /** Runs a script to completion (the seed), streaming its output; rejects on failure or timeout. */

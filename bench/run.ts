@@ -1,18 +1,19 @@
 // npm run bench [-- --quick] [--users N --tasks-per-user M] [--connections C] [--duration S]
 //                          [--scenarios S1,S2,...] [--pool P] [--profile]
 //
-// Seeds the database if needed (bench/seed.ts), starts the API (src/main.ts, production mode) and
-// the floor (bench/baseline.ts) as child processes on loopback, drives each scenario against both
-// with autocannon (S6: a paced open-loop driver, see bench/measure.ts), and prints and writes to
-// bench/results/ a table of throughput, latency percentiles, errors, SQL statements per request,
-// server CPU and peak RSS, with the API's throughput and p95 as ratios of the floor's.
+// Seeds the database if needed (bench/seed.ts), builds and starts the API as npm start runs it
+// (dist/main.js with package.json's node flags, production mode) and the floor (bench/baseline.ts)
+// as child processes on loopback, drives each scenario against both with autocannon (S6: a paced
+// open-loop driver, see bench/measure.ts), and prints and writes to bench/results/ a table of
+// throughput, latency percentiles, errors, SQL statements per request, server CPU and peak RSS, with
+// the API's throughput and p95 as ratios of the floor's.
 //
 // Database: DATABASE_URL when set, otherwise an embedded PostgreSQL of its own (.data/bench-postgres,
 // port 54330) so that the development data (.data/postgres) is never touched.
 //
 // Helpers: scenarios.ts (requests per scenario and target), measure.ts (load drivers, percentiles),
 // processes.ts (children, /proc), report.ts (table, targets, files), profile.ts (--profile summary),
-// statement-counter.ts (preloaded into the children), reaper.ts (stops the embedded database if this
+// statement-counter.mjs (preloaded into the children), reaper.ts (stops the embedded database if this
 // process is killed before it can).
 import { arch, availableParallelism, cpus, loadavg, platform, totalmem } from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
@@ -25,7 +26,20 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { BENCH_EMAIL_PATTERN, benchTaskId, benchUserId } from './fixtures.js';
 import { errorsOf, percentile, runClosedLoop, runPaced, type LoadResult, type Window } from './measure.js';
-import { CLOCK_TICKS, cpuTicks, killAllChildrenNow, memory, postgresTicks, postgresTicksBetween, postmasterPid, runScript, startTarget, type Target } from './processes.js';
+import {
+  CLOCK_TICKS,
+  buildForProduction,
+  cpuTicks,
+  killAllChildrenNow,
+  memory,
+  postgresTicks,
+  postgresTicksBetween,
+  postmasterPid,
+  productionCommand,
+  runScript,
+  startTarget,
+  type Target,
+} from './processes.js';
 import { summariseProfile } from './profile.js';
 import { addRatios, evaluate, formatChecks, table, tasksLabel, writeReport, type Report, type Row } from './report.js';
 import {
@@ -521,20 +535,27 @@ async function main(): Promise<void> {
     DATABASE_POOL_SIZE: String(options.pool),
   };
   for (const name of ['JWT_JWKS_URL', 'JWT_JWKS_ISSUER', 'JWT_JWKS_AUDIENCE', 'REDIS_URL']) delete targetEnvironment[name];
-  // Without a fixed --cpu-prof-name: with --import tsx the module loader runs in a worker thread that
-  // writes a profile of its own, which would overwrite the main thread's under one name.
+  // Without a fixed --cpu-prof-name: any worker thread (e.g. tsx's module loader) writes a profile
+  // of its own, which would overwrite the main thread's under one name.
   const profileName = `api-${startedAt.replace(/[:.]/g, '-')}.cpuprofile`;
   const profileDir = join(RESULTS_DIR, `.cpu-prof-${process.pid}`);
-  const counter = './bench/statement-counter.ts';
-  progress(`starting the API (src/main.ts) and the floor (bench/baseline.ts), pool ${options.pool}${options.profile ? ', API with --cpu-prof' : ''}`);
+  const counter = './bench/statement-counter.mjs';
+  // The API as production runs it (npm start): compiled to dist/, with the same node flags.
+  const production = productionCommand(ROOT);
+  progress('building dist/ (npm run build)');
+  await buildForProduction(ROOT, 180_000);
+  progress(
+    `starting the API (node ${[...production.flags, production.script].join(' ')}) and the floor (bench/baseline.ts), pool ${options.pool}${options.profile ? ', API with --cpu-prof' : ''}`,
+  );
   const [api, floor] = await Promise.all([
     startTarget({
       name: 'api',
-      script: 'src/main.ts',
+      script: production.script,
+      tsx: false,
       env: targetEnvironment,
       cwd: ROOT,
       imports: [counter],
-      nodeFlags: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeFlags: [...production.flags, ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       readyPath: '/healthz',
       timeoutMs: 120_000,
       log: progress,
@@ -622,7 +643,7 @@ async function main(): Promise<void> {
   const statementSources = [...new Set(rows.filter((row) => row.target === 'api').map((row) => row.sqlSource))];
   if (statementSources.includes('pg counter')) {
     notes.push(
-      'The API\'s tasks_api_db_statements_total did not move (src/main.ts does not pass statementCount to createApp), so SQL stmts/req for the API comes from bench/statement-counter.ts, a preload counting pg Client.query calls (BEGIN/COMMIT included).',
+      'The API\'s tasks_api_db_statements_total did not move (src/main.ts does not pass statementCount to createApp), so SQL stmts/req for the API comes from bench/statement-counter.mjs, a preload counting pg Client.query calls (BEGIN/COMMIT included).',
     );
   }
   for (const row of rows) for (const note of row.notes ?? []) notes.push(`${row.scenario} ${row.target}: ${note}`);
