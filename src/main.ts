@@ -7,7 +7,6 @@ import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
 import { createServer } from 'node:http';
 import { attachWebSocket } from './http/websocket.js';
-import { Redis } from 'ioredis';
 import { redisRateLimitStore } from './auth/redis-rate-limit.js';
 import { createLogger } from './logger.js';
 import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
@@ -31,7 +30,10 @@ async function main(): Promise<void> {
     : undefined;
 
   // With Redis, every instance counts sign-in attempts against the same limits.
-  const rateLimitRedis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  // ioredis is imported only when used (see openEventBus).
+  const rateLimitRedis = config.redisUrl
+    ? new (await import('ioredis')).Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
+    : undefined;
   rateLimitRedis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable'));
   const shuttingDown = new AbortController();
   const yoga = createApp({

@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createEventPubSub, type PubSub } from './pubsub.js';
-import { describeRedisUrl, openRedisEventTarget } from './redis.js';
 
 export interface EventBus {
   pubsub: PubSub;
@@ -24,6 +23,8 @@ export async function openEventBus(config: Pick<Config, 'redisUrl'>, options: Ev
   if (!config.redisUrl) {
     return { pubsub: createEventPubSub(), description: 'in-process', close: async () => {} };
   }
+  // Loaded only when used: ioredis and its event target are ~2 MB of heap a single instance never needs.
+  const { describeRedisUrl, openRedisEventTarget } = await import('./redis.js');
   const redis = await openRedisEventTarget({ url: config.redisUrl, logger: options.logger, channelPrefix: options.channelPrefix });
   return { pubsub: createEventPubSub(redis.eventTarget), description: `Redis at ${describeRedisUrl(config.redisUrl)}`, close: redis.close };
 }
