@@ -2,24 +2,15 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrateInChildProcess } from '../../src/db/migrate-in-child-process.js';
 import { MigrationError, migrationsDir } from '../../src/db/migrations.js';
-import { createEmptyDatabase, type TestDatabase } from '../support/databases.js';
+import { emptyDatabasePerTest } from '../support/databases.js';
 
 // The server migrates in a child process (so that the WASM schema engine's memory goes with it):
 // what reaches the caller must be what migrate() itself would give.
 
-const created: TestDatabase[] = [];
-afterEach(async () => {
-  await Promise.all(created.splice(0).map((database) => database.drop()));
-});
-
-async function emptyDatabase() {
-  const database = await createEmptyDatabase();
-  created.push(database);
-  return database;
-}
+const emptyDatabase = emptyDatabasePerTest();
 
 async function appliedNames(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });

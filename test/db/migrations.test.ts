@@ -2,20 +2,11 @@ import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MigrationError, migrate, migrationsDir } from '../../src/db/migrations.js';
-import { createEmptyDatabase, type TestDatabase } from '../support/databases.js';
+import { emptyDatabasePerTest } from '../support/databases.js';
 
-const created: TestDatabase[] = [];
-afterEach(async () => {
-  await Promise.all(created.splice(0).map((database) => database.drop()));
-});
-
-async function emptyDatabase() {
-  const database = await createEmptyDatabase();
-  created.push(database);
-  return database;
-}
+const emptyDatabase = emptyDatabasePerTest();
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });

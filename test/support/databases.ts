@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { withDatabaseName } from '../../src/db/database.js';
 
 async function onServer<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -51,4 +51,17 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   const name = `tasks_empty_${randomBytes(6).toString('hex')}`;
   await onServer(serverUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
   return { url: withDatabaseName(serverUrl, name), name, drop: () => dropDatabase(serverUrl, name) };
+}
+
+/** A factory of empty databases for one test file; each is dropped after the test that made it. */
+export function emptyDatabasePerTest(): () => Promise<TestDatabase> {
+  const created: TestDatabase[] = [];
+  afterEach(async () => {
+    await Promise.all(created.splice(0).map((database) => database.drop()));
+  });
+  return async () => {
+    const database = await createEmptyDatabase();
+    created.push(database);
+    return database;
+  };
 }
