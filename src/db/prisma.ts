@@ -24,17 +24,17 @@ export function createPrisma(url: string, config: Pick<Config['database'], 'pool
     // A query stuck on a dead server fails instead of hanging the request.
     query_timeout: config.statementTimeoutMs + config.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // Prisma's pg adapter writes timestamps without an offset and reads them back by dropping the one
+    // the server printed (prisma/orm#26786, #28629): both are right only in a UTC session, and initdb
+    // gives a server the machine's zone. Awaited before a new connection is handed out (a failure
+    // closes it and fails the checkout); a SET rather than a startup option, because PgBouncer
+    // refuses unknown startup options but replays a SET TimeZone for each client.
+    onConnect: async (client) => {
+      await client.query("SET TIME ZONE 'UTC'");
+    },
   });
   // An idle client losing its server is reported here; requests see their own errors.
   pool.on('error', () => {});
-  // Prisma's pg adapter writes timestamps without an offset and reads them back by dropping the one
-  // the server printed: both are right only in a UTC session, and initdb gives a server the machine's
-  // zone. Queued before the client is handed out, so it is each connection's first statement; a SET
-  // (not a startup option) also holds behind PgBouncer, which replays TimeZone per client. A connection
-  // that cannot take it is closed: its queries fail rather than run in the wrong zone.
-  pool.on('connect', (client) => {
-    client.query("SET TIME ZONE 'UTC'").catch(() => client.end().catch(() => {}));
-  });
   let statements = 0;
   const counted = new WeakSet<pg.PoolClient>();
   pool.on('acquire', (client) => {
