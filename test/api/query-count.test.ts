@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateTagDocument, CreateTaskDocument, TagsDocument, TaskDocument, TaskListDocument, TasksDocument } from '../generated/graphql.js';
+import { CompleteTaskColumnsDocument, CompleteTaskDocument, CreateTagDocument, CreateTaskDocument, TagsDocument, TaskDocument, TaskListDocument, TasksDocument } from '../generated/graphql.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { countStatements } from '../support/sql-counter.js';
 
@@ -66,6 +66,19 @@ describe('SQL statements per request', () => {
     // The tags check, INSERT task, INSERT links (in one transaction), then the task with its tags.
     const withTags = await statementsFor(() => app.graphql(CreateTaskDocument, { input: { title: 'tagged', tagIds: tagIds.slice(0, 2) } }, { token }));
     expect(withTags).toBe(4);
+  });
+
+  it('S4: completing a recurring task answers columns from the rows the transaction wrote, and reads again only for tags', async () => {
+    const recurring = async () =>
+      (await app.graphql(CreateTaskDocument, { input: { title: 'weekly', dueAt: '2030-01-07T09:00:00.000Z', recurrence: 'FREQ=WEEKLY', tagIds: tagIds.slice(0, 1) } }, { token })).data!
+        .createTask.id;
+    // UPDATE, the task with its owner's zone, INSERT the next occurrence, INSERT its tag link.
+    const first = await recurring();
+    expect(await statementsFor(() => app.graphql(CompleteTaskColumnsDocument, { id: first }, { token }))).toBe(4);
+    // Every field with tags: both tasks are read again with their tags, in one statement (Prisma
+    // batches the findUnique calls of one tick).
+    const second = await recurring();
+    expect(await statementsFor(() => app.graphql(CompleteTaskDocument, { id: second }, { token }))).toBe(4 + 1);
   });
 
   it('taskCount of every tag is one batched statement per place in the query', async () => {
