@@ -61,11 +61,13 @@ try {
     const text = await response.text();
     if (!text.startsWith('{"data"') || text.includes('"errors"')) throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
   };
-  // What Task's select mode asks for the scenarios' fields: id title dueAt tags { id name }.
+  // What Task's select mode asks for the scenarios' fields (id title dueAt tags { id name }): its
+  // always-read columns and the tags.
   const taskSelection = {
     id: true,
     title: true,
     dueAt: true,
+    completed: true,
     taskTags: { select: { tag: true }, orderBy: { tag: { name: 'asc' as const } } },
   };
 
