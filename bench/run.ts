@@ -25,6 +25,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { BENCH_EMAIL_PATTERN, benchTaskId, benchUserId } from './fixtures.js';
+import { restoreSeededData } from './restore.js';
 import { errorsOf, percentile, runClosedLoop, runPaced, type LoadResult, type Window } from './measure.js';
 import {
   CLOCK_TICKS,
@@ -508,6 +509,9 @@ async function main(): Promise<void> {
     DATABASE_URL: database.url,
   };
   const size = await ensureSeeded(database.url, options, childEnvironment);
+  progress('restoring the seeded data (what earlier runs wrote)');
+  const restored = await restoreSeededData(database.url);
+  progress(`restored: ${restored.deleted} tasks created by earlier runs deleted, ${restored.reopened} completed recurring tasks reopened`);
   const rotated = Math.min(size.users, MAX_ROTATED_USERS);
   const bench: BenchContext = {
     users: size.users,
