@@ -647,7 +647,7 @@ async function main(): Promise<void> {
   const statementSources = [...new Set(rows.filter((row) => row.target === 'api').map((row) => row.sqlSource))];
   if (statementSources.includes('pg counter')) {
     notes.push(
-      'The API\'s tasks_api_db_statements_total did not move (src/main.ts does not pass statementCount to createApp), so SQL stmts/req for the API comes from bench/statement-counter.mjs, a preload counting pg Client.query calls (BEGIN/COMMIT included).',
+      `The API's tasks_api_db_statements_total could not be read around ${rows.filter((row) => row.target === 'api' && row.sqlSource === 'pg counter').map((row) => row.scenario).join(', ')} (GET /metrics failed or took over 5 s, as under overload), so SQL stmts/req there comes from bench/statement-counter.mjs, a preload counting pg Client.query calls (BEGIN/COMMIT included).`,
     );
   }
   for (const row of rows) for (const note of row.notes ?? []) notes.push(`${row.scenario} ${row.target}: ${note}`);
