@@ -16,21 +16,22 @@ export interface PrismaHandle {
 
 /** A Prisma client over a pg pool sized and time-limited from the configuration. */
 export function createPrisma(url: string, config: Pick<Config['database'], 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>): PrismaHandle {
+  // Session settings are SET on each new connection rather than sent as startup parameters: PgBouncer
+  // (Neon's pooled URL, the one we recommend) refuses a startup statement_timeout, and Neon's proxy
+  // drops it silently. Awaited before the connection is handed out; a failure closes it and fails
+  // the checkout. TimeZone: Prisma's pg adapter writes timestamps without an offset and reads them
+  // back by dropping the one the server printed (prisma/orm#26786, #28629), right only in a UTC
+  // session, and initdb gives a server the machine's zone; PgBouncer replays a SET TimeZone per client.
+  const sessionSettings = `SET TIME ZONE 'UTC'; SET statement_timeout = ${Math.trunc(config.statementTimeoutMs)}`;
   const pool = new pg.Pool({
     connectionString: url,
     max: config.poolSize,
     connectionTimeoutMillis: config.connectTimeoutMs,
-    statement_timeout: config.statementTimeoutMs,
     // A query stuck on a dead server fails instead of hanging the request.
     query_timeout: config.statementTimeoutMs + config.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
-    // Prisma's pg adapter writes timestamps without an offset and reads them back by dropping the one
-    // the server printed (prisma/orm#26786, #28629): both are right only in a UTC session, and initdb
-    // gives a server the machine's zone. Awaited before a new connection is handed out (a failure
-    // closes it and fails the checkout); a SET rather than a startup option, because PgBouncer
-    // refuses unknown startup options but replays a SET TimeZone for each client.
     onConnect: async (client) => {
-      await client.query("SET TIME ZONE 'UTC'");
+      await client.query(sessionSettings);
     },
   });
   // An idle client losing its server is reported here; requests see their own errors.

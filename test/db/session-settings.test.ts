@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompleteTaskDocument, CreateTaskDocument, TaskDocument } from '../generated/graphql.js';
+import { createPrisma } from '../../src/db/prisma.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -51,5 +52,27 @@ describe('a server whose time zone is not UTC', () => {
     const completed = await app.graphql(CompleteTaskDocument, { id: created.data!.createTask.id }, { token });
     expect(completed.errors).toBeUndefined();
     expect(completed.data!.completeTask.nextOccurrence).toMatchObject({ dueAt: '2030-01-14T09:00:00.000Z', remindAt: '2030-01-14T08:30:00.000Z' });
+  });
+});
+
+describe('the statement timeout', () => {
+  it('is set on each session by SQL (poolers refuse it as a startup parameter) and cancels a slow statement on the server', async () => {
+    // The client-side query_timeout (statement + connect timeout) is 5.3 s here: only the server's
+    // statement_timeout can end a 2-second statement after 0.3 s.
+    const handle = createPrisma(database.url, { poolSize: 1, connectTimeoutMs: 5_000, statementTimeoutMs: 300 });
+    try {
+      // PgBouncer answers a startup statement_timeout with "unsupported startup parameter".
+      expect(handle.pool.options).not.toHaveProperty('statement_timeout');
+      expect(handle.pool.options).not.toHaveProperty('options');
+      const { rows } = await handle.pool.query<{ timeout: string; zone: string }>(
+        "SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS zone",
+      );
+      expect(rows[0]).toEqual({ timeout: '300ms', zone: 'UTC' });
+      const started = performance.now();
+      await expect(handle.pool.query('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: '57014' });
+      expect(performance.now() - started).toBeLessThan(1_500);
+    } finally {
+      await handle.close();
+    }
   });
 });
