@@ -1,8 +1,8 @@
 // Preloaded into the benchmark's children (node --import ./bench/statement-counter.mjs): counts
 // every statement a pg client sends, BEGIN/COMMIT included, and tells the runner over the IPC
 // channel when asked; stops the process when the runner has gone. The runner prefers the API's own
-// tasks_api_db_statements_total metric and uses this count only when that metric does not move
-// (e.g. the server was not given a counter). Plain JavaScript, so that it preloads into the compiled
+// tasks_api_db_statements_total metric and uses this count only when that metric cannot be read
+// (GET /metrics failing or timing out under overload). Plain JavaScript, so that it preloads into the compiled
 // API (dist/, which runs without tsx) as well as into the floor (TypeScript through tsx).
 import pg from 'pg';
 
