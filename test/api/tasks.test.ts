@@ -75,6 +75,17 @@ describe('tasks', () => {
     expect(row.rows[0]).toEqual({ title: 'Water the plants', priority: 'HIGH', recurrence: 'FREQ=WEEKLY;BYDAY=MO,TH' });
   });
 
+  it('gives a task created with a title only the documented defaults, in the answer and in the table', async () => {
+    const created = await app.graphql(CreateTaskDocument, { input: { title: 'Just a title' } }, { token });
+    expect(created.errors).toBeUndefined();
+    const task = created.data!.createTask;
+    expect(task).toMatchObject({ description: '', priority: 'NONE', completed: false, dueAt: null, remindAt: null, recurrence: null, seriesId: null, version: 1 });
+    const row = await app.pool.query('SELECT description, priority, due_at, remind_at, recurrence, series_id, idempotency_key FROM tasks WHERE id = $1', [
+      Buffer.from(task.id, 'base64').toString().slice(5),
+    ]);
+    expect(row.rows[0]).toEqual({ description: '', priority: 'NONE', due_at: null, remind_at: null, recurrence: null, series_id: null, idempotency_key: null });
+  });
+
   it('refuses bad input with the path of every bad field, and writes nothing', async () => {
     const before = await countRows('tasks');
     const result = await app.graphql(
