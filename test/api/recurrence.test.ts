@@ -95,6 +95,19 @@ describe('recurring tasks', () => {
     expect((await app.graphql(TaskDocument, { id: again.id }, { token })).data!.task!.title).toBe('Standup (moved)');
   });
 
+  it('completing again after an edited occurrence was kept answers that occurrence and makes no second one', async () => {
+    const task = await createRecurring('FREQ=DAILY', '2026-11-01T07:00:00.000Z');
+    const next = (await app.graphql(CompleteTaskDocument, { id: task.id }, { token })).data!.completeTask.nextOccurrence!;
+    await app.graphql(UpdateTaskDocument, { input: { id: next.id, title: 'Standup (edited)' } }, { token });
+    await app.graphql(UncompleteTaskDocument, { id: task.id }, { token });
+
+    const again = await app.graphql(CompleteTaskDocument, { id: task.id }, { token });
+    expect(again.errors).toBeUndefined();
+    expect(again.data!.completeTask.task.completed).toBe(true);
+    expect(again.data!.completeTask.nextOccurrence!.id).toBe(next.id);
+    expect(await occurrencesOf(task.seriesId!)).toHaveLength(2);
+  });
+
   it('refuses an unsupported or malformed rule with the reason', async () => {
     const result = await app.graphql(CreateTaskDocument, { input: { title: 'x', dueAt: '2026-01-01T00:00:00Z', recurrence: 'FREQ=MINUTELY' } }, { token });
     expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ path: 'input.recurrence' }] });
