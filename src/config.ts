@@ -23,6 +23,7 @@ const environment = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: milliseconds.default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(10_000),
   DATABASE_STARTUP_TIMEOUT_MS: milliseconds.default(60_000),
+  DATABASE_PREPARED_STATEMENTS: flag.default(true),
   EMBEDDED_DATA_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PORT: z.coerce.number().int().min(1).max(65_535).default(54_329),
 
@@ -60,6 +61,8 @@ export interface Config {
     connectTimeoutMs: number;
     statementTimeoutMs: number;
     startupTimeoutMs: number;
+    /** Name (prepare) Prisma's statements so that PostgreSQL keeps their plans. */
+    preparedStatements: boolean;
     embedded: { dataDir: string; port: number };
   };
   jwt: {
@@ -121,6 +124,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       startupTimeoutMs: env.DATABASE_STARTUP_TIMEOUT_MS,
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
       embedded: { dataDir: env.EMBEDDED_DATA_DIR, port: env.EMBEDDED_PORT },
     },
     jwt: {

@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { statementNames } from './statement-names.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
@@ -15,7 +16,10 @@ export interface PrismaHandle {
 }
 
 /** A Prisma client over a pg pool sized and time-limited from the configuration. */
-export function createPrisma(url: string, config: Pick<Config['database'], 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'>): PrismaHandle {
+export function createPrisma(
+  url: string,
+  config: Pick<Config['database'], 'poolSize' | 'connectTimeoutMs' | 'statementTimeoutMs'> & Partial<Pick<Config['database'], 'preparedStatements'>>,
+): PrismaHandle {
   // Session settings are SET on each new connection rather than sent as startup parameters: PgBouncer
   // (Neon's pooled URL, the one we recommend) refuses a startup statement_timeout, and Neon's proxy
   // drops it silently. Awaited before the connection is handed out; a failure closes it and fails
@@ -47,7 +51,7 @@ export function createPrisma(url: string, config: Pick<Config['database'], 'pool
       return query(...args);
     }) as typeof client.query;
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, config.preparedStatements ? { statementNameGenerator: statementNames() } : undefined) });
   return {
     prisma,
     pool,

@@ -60,13 +60,35 @@ async function plan(text: string, values: unknown[]): Promise<string> {
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
 
+/**
+ * The generic plan: the one PostgreSQL may settle on for a prepared statement (the server prepares
+ * Prisma's statements), planned without the values. On its own connection: PREPARE outlives the
+ * transaction, and the pool's connections hold the server's own prepared statements.
+ */
+async function genericPlan(text: string, values: unknown[]): Promise<string> {
+  const client = new pg.Client({ connectionString: app.database.url });
+  await client.connect();
+  try {
+    await client.query(`PREPARE plan_check AS ${text}`);
+    await client.query('SET plan_cache_mode = force_generic_plan');
+    const args = values.map((value) => client.escapeLiteral(String(value))).join(', ');
+    const rows = (await client.query(`EXPLAIN EXECUTE plan_check${args ? `(${args})` : ''}`)).rows as { 'QUERY PLAN': string }[];
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.end();
+  }
+}
+
+/** The plans of the SELECTs on tasks that `run` sends: as run now (custom) and as prepared (generic). */
 async function plansOf(run: () => Promise<{ errors?: unknown }>): Promise<string[]> {
   captured.length = 0;
   const result = await run();
   expect(result.errors).toBeUndefined();
   const taskStatements = captured.filter((statement) => /FROM\s+"public"\."tasks"/i.test(statement.text) && /^\s*SELECT/i.test(statement.text));
   expect(taskStatements.length).toBeGreaterThan(0);
-  return Promise.all(taskStatements.map((statement) => plan(statement.text, statement.values)));
+  return (
+    await Promise.all(taskStatements.map((statement) => Promise.all([plan(statement.text, statement.values), genericPlan(statement.text, statement.values)])))
+  ).flat();
 }
 
 describe(`query plans on ${USERS * TASKS_PER_USER} tasks`, () => {

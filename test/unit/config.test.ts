@@ -49,4 +49,10 @@ describe('config', () => {
     expect(config.reminders.enabled).toBe(false);
     expect(config.graphiql).toBe(true);
   });
+
+  it('prepares database statements unless told not to (for a pooler without protocol-level prepared statements)', () => {
+    expect(loadConfig({}).database.preparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements).toBe(false);
+    expect(problems({ DATABASE_PREPARED_STATEMENTS: 'sometimes' })).toEqual([expect.stringMatching(/^DATABASE_PREPARED_STATEMENTS: /)]);
+  });
 });
