@@ -23,7 +23,7 @@ const TASK_COLUMNS = Prisma.raw(
    generated_from_id AS "generatedFromId", idempotency_key AS "idempotencyKey", version, created_at AS "createdAt", updated_at AS "updatedAt"`,
 );
 
-type ReadTask = Task & { taskTags: { tagId: string }[]; user: { timeZone: string } };
+type ReadTask = Task & { user: { timeZone: string } };
 type WrittenRow = Task & { written: 'task' | 'next' };
 
 interface NextOccurrence {
@@ -64,8 +64,9 @@ function claimAndContinue(task: ReadTask, next: NextOccurrence | null): Prisma.S
       RETURNING ${TASK_COLUMNS}
     ),
     next_tags AS (
+      -- The links as they are now, not as read: a tag deleted since the read is not copied.
       INSERT INTO task_tags (task_id, tag_id, user_id)
-      SELECT next.id, tag_id, next."userId" FROM next, unnest(${task.taskTags.map((link) => link.tagId)}::uuid[]) AS tag_id
+      SELECT next.id, link.tag_id, next."userId" FROM next JOIN task_tags AS link ON link.task_id = next."generatedFromId" AND link.user_id = next."userId"
     )
     SELECT 'task' AS written, * FROM claimed
     UNION ALL
@@ -76,7 +77,7 @@ export async function completeTask(db: ViewerDb, id: string): Promise<{ task: Ta
   const generatedFrom = () => db.task.findUnique({ where: { generatedFromId: id } });
   for (let attempt = 1; ; attempt++) {
     // The owner's time zone comes along (relation join): recurrence repeats in the viewer's zone.
-    const task = await db.task.findUnique({ where: { id }, include: { taskTags: { select: { tagId: true } }, user: { select: { timeZone: true } } } });
+    const task = await db.task.findUnique({ where: { id }, include: { user: { select: { timeZone: true } } } });
     if (!task) throw notFound('Task');
     if (task.completed) return { task, nextOccurrence: await generatedFrom() };
 
