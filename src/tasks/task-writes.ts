@@ -29,11 +29,6 @@ async function assertTagsExist(tx: Transaction, tagIds: string[], path: string):
   }
 }
 
-/** The entries whose value is neither null nor undefined. */
-function given<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: NonNullable<T[K]> } {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value != null)) as { [K in keyof T]?: NonNullable<T[K]> };
-}
-
 /** What the GraphQL layer wants read back: plugin-prisma's `query` (select or include). */
 export interface TaskSelection {
   select?: Prisma.TaskSelect | null;
@@ -55,22 +50,20 @@ export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSe
   if (earlier) return read(earlier.id);
 
   const id = randomUUID();
-  // Only the columns given are sent; the rest take their defaults ('' / NONE / null). Prisma fills
-  // its SQL template parameter by parameter, and a title-only task written with all ten columns
-  // cost ~15 % more CPU than with the three it needs (measured through the scoped client).
+  // Only the columns given are sent (Prisma leaves out undefined ones); the rest take their defaults
+  // ('' / NONE / null). Prisma fills its SQL template parameter by parameter, and a title-only task
+  // written with all ten columns cost ~15 % more CPU than with the three it needs.
   const data = {
     ...ownedByViewer,
     id,
     title: input.title,
-    ...given({
-      description: input.description,
-      priority: input.priority,
-      dueAt: input.dueAt,
-      remindAt: input.remindAt,
-      recurrence: input.recurrence,
-      seriesId: input.recurrence ? id : null,
-      idempotencyKey: input.idempotencyKey,
-    }),
+    description: input.description ?? undefined,
+    priority: input.priority ?? undefined,
+    dueAt: input.dueAt ?? undefined,
+    remindAt: input.remindAt ?? undefined,
+    recurrence: input.recurrence ?? undefined,
+    seriesId: input.recurrence ? id : undefined,
+    idempotencyKey: input.idempotencyKey ?? undefined,
   } satisfies Prisma.TaskUncheckedCreateInput;
   try {
     if (input.tagIds.length === 0) return await db.task.create({ ...selection, data });
