@@ -1,8 +1,9 @@
 // npm run bench:layers [-- --requests N --concurrency C --rounds R]
 //
 // Where a request's CPU goes, layer by layer, in this one process and without HTTP: S1 and S2 as
-// (1) the floor's statement through pg, (2) the Prisma query our resolvers send, through the
-// viewer-scoped client, (3) the whole GraphQL request through yoga.fetch, (4) the same GraphQL
+// (1) the floor's statement through pg, (2) the compiled SQL read our resolvers send
+// (src/tasks/task-sql.ts) and, for comparison, the Prisma query that answers the selections it does
+// not compile, (3) the whole GraphQL request through yoga.fetch, (4) the same GraphQL
 // request with the rows served from memory (yoga, plugins and Pothos without any database), and
 // (5) yoga answering an empty operation ({ __typename }) with the same plugins, authentication
 // included. Each cell is CPU microseconds per request (process.cpuUsage: this process only,
@@ -40,6 +41,8 @@ const { openDatabase } = await import('../src/db/database.js');
 const { createPrisma } = await import('../src/db/prisma.js');
 type PrismaClient = import('../src/db/prisma.js').PrismaClient;
 const { scopedClients } = await import('../src/db/viewer-scope.js');
+const { createTaskReader } = await import('../src/db/task-reader.js');
+const { compileTaskById, compileTaskPage } = await import('../src/tasks/task-sql.js');
 const { createLogger } = await import('../src/logger.js');
 const environment = {
   ...process.env,
@@ -88,16 +91,35 @@ try {
     take: 21,
     select: taskSelection,
   });
-  const memoryDb = { task: { findMany: async () => rowsInMemory.map((row) => ({ ...row })) } };
-  const memoryYoga = createApp({ config, prisma: { $extends: () => memoryDb } as unknown as PrismaClient, pool, logger: createLogger('warn') });
+  const fromMemory = async () => rowsInMemory.map((row) => ({ ...row }));
+  const memoryDb = { task: { findMany: fromMemory } };
+  const memoryYoga = createApp({
+    config,
+    prisma: { $extends: () => memoryDb } as unknown as PrismaClient,
+    pool,
+    logger: createLogger('warn'),
+    readTasks: fromMemory as never,
+  });
+  const readTasks = createTaskReader(pool, config.database.preparedStatements);
+  // What plugin-prisma hands the resolvers for the scenarios' documents.
+  const s1Page = (i: number) =>
+    compileTaskPage({
+      viewerId: benchUserId(user(i)),
+      query: { select: taskSelection, take: 21, skip: 0 },
+      filter: { completed: false },
+      order: [{ field: 'DUE_AT', direction: 'ASC' }],
+      now: new Date(),
+    })!;
 
   const layers: Array<[string, (i: number) => Promise<unknown>]> = [
     ['S1 floor statement (pg)', (i) => pool.query(STATEMENTS.S1, [benchUserId(user(i))])],
+    ['S1 compiled SQL read', (i) => readTasks(s1Page(i))],
     ['S1 Prisma query (scoped)', (i) =>
       scoped(benchUserId(user(i))).task.findMany({ where: { completed: false }, orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }], take: 21, select: taskSelection })],
     ['S1 GraphQL request', graphql(yoga, DOCUMENTS.S1, () => ({}))],
     ['S1 GraphQL request, rows from memory (no database)', graphql(memoryYoga, DOCUMENTS.S1, () => ({}))],
     ['S2 floor statement (pg)', (i) => pool.query(STATEMENTS.S2, [benchUserId(user(i)), taskId(i)])],
+    ['S2 compiled SQL read', (i) => readTasks(compileTaskById(benchUserId(user(i)), taskId(i), { select: taskSelection })!)],
     ['S2 Prisma query (scoped)', (i) => scoped(benchUserId(user(i))).task.findUnique({ where: { id: taskId(i) }, select: taskSelection })],
     ['S2 GraphQL request', graphql(yoga, DOCUMENTS.S2, (i) => ({ id: globalId('Task', taskId(i)) }))],
     ['{ __typename } GraphQL request', graphql(yoga, '{ __typename }', () => ({}))],

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { createContext, type AppServices, type ServerContext } from './context.js';
 import type { PrismaClient } from './db/prisma.js';
 import { scopedClients } from './db/viewer-scope.js';
+import { createTaskReader, type TaskReader } from './db/task-reader.js';
 import { createEventPubSub, type PubSub } from './events/pubsub.js';
 import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
@@ -31,6 +32,8 @@ export interface AppDependencies {
   rateLimitStore?: RateLimitStore;
   /** Aborted when the process begins to shut down: open subscriptions end. */
   shutdownSignal?: AbortSignal;
+  /** Task reads without Prisma; by default on `pool` (bench:layers serves them from memory). */
+  readTasks?: TaskReader;
 }
 
 const EXAMPLE_QUERY = /* GraphQL */ `# Sign up or in (mutation below), then add the header
@@ -63,6 +66,7 @@ export function createApp(deps: AppDependencies) {
     trustProxy: config.trustProxy,
     shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
     scopedClient: scopedClients(prisma),
+    readTasks: deps.readTasks ?? createTaskReader(pool, config.database.preparedStatements),
   };
 
   const plugins: Plugin[] = [

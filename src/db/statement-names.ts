@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
  * texts, new ones go unnamed (the empty name, the protocol's own for an unnamed statement), which
  * bounds the statements each connection keeps on the server.
  */
-export function statementNames(capacity = 500): (query: { sql: string }) => string {
+export function statementNames(capacity = 500, prefix = 'prisma'): (query: { sql: string }) => string {
   const names = new Map<string, string>();
   return ({ sql }) => {
     let name = names.get(sql);
     if (name === undefined && names.size < capacity) {
-      name = `prisma_${createHash('sha256').update(sql).digest('base64url').slice(0, 32)}`;
+      name = `${prefix}_${createHash('sha256').update(sql).digest('base64url').slice(0, 32)}`;
       names.set(sql, name);
     }
     return name ?? '';

@@ -1,10 +1,13 @@
 import type { Prisma } from '../generated/prisma/client.js';
+import type { Context } from '../context.js';
 import { allOf, taskOrderBy, taskWhere } from '../tasks/task-query.js';
+import { compileTaskById, compileTaskPage, type PrismaTaskQuery } from '../tasks/task-sql.js';
 import { decodeTaskFilter, decodeTaskOrder } from './task-list.js';
 import { badInput } from './errors.js';
 
-// The Prisma arguments of a paginated task list (Query.tasks, User.tasks, Tag.tasks); `scope`
-// narrows it to the parent (e.g. one tag).
+// A paginated task list (Query.tasks, User.tasks, Tag.tasks) and task(id:): one compiled SQL
+// statement for the selections src/tasks/task-sql.ts knows, Prisma for the rest. `tagId` narrows a
+// list to one tag.
 
 export interface TaskListArgs {
   after?: string | null;
@@ -12,21 +15,35 @@ export interface TaskListArgs {
   orderBy?: Parameters<typeof decodeTaskOrder>[0];
 }
 
-export function taskListQuery(args: TaskListArgs, scope: Prisma.TaskWhereInput = {}) {
-  const where = allOf([scope, taskWhere(decodeTaskFilter(args.filter), new Date())]);
+const tagScope = (tagId: string | undefined): Prisma.TaskWhereInput => (tagId === undefined ? {} : { taskTags: { some: { tagId } } });
+
+export function taskListQuery(args: TaskListArgs, tagId?: string) {
+  const where = allOf([tagScope(tagId), taskWhere(decodeTaskFilter(args.filter), new Date())]);
   return { where, orderBy: taskOrderBy(decodeTaskOrder(args.orderBy)) };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The whole findMany argument of a page: plugin-prisma's paging and selection (`query`) with the
- * list's where and order. A cursor that does not hold one of our ids is bad input, not a query.
+ * A page of the viewer's tasks for plugin-prisma's paging and selection (`query`). A cursor that does
+ * not hold one of our ids is bad input, not a query.
  */
-export function taskPageQuery<Query extends { cursor?: { id?: unknown } }>(query: Query, args: TaskListArgs, scope: Prisma.TaskWhereInput = {}) {
+export async function readTaskPage<Query extends PrismaTaskQuery>(context: Context, query: Query, args: TaskListArgs, tagId?: string) {
   const cursorId = query.cursor?.id;
   if (query.cursor && !(typeof cursorId === 'string' && UUID.test(cursorId))) {
     throw badInput([{ path: 'after' in args && args.after ? 'after' : 'before', message: 'not a cursor of this list' }]);
   }
-  return { ...query, ...taskListQuery(args, scope) };
+  const filter = decodeTaskFilter(args.filter);
+  const order = decodeTaskOrder(args.orderBy);
+  const statement = context.viewer && compileTaskPage({ viewerId: context.viewer.id, query, filter, order, tagId, now: new Date() });
+  if (statement) return context.services.readTasks(statement);
+  return context.db.task.findMany({ ...query, ...taskListQuery(args, tagId) } as Prisma.TaskFindManyArgs);
+}
+
+/** One of the viewer's tasks, or null. */
+export async function readTask<Query extends PrismaTaskQuery>(context: Context, query: Query, id: string) {
+  const statement = context.viewer && compileTaskById(context.viewer.id, id, query);
+  if (!statement) return context.db.task.findUnique({ ...query, where: { id } } as Prisma.TaskFindUniqueArgs);
+  const [row] = await context.services.readTasks(statement);
+  return row ?? null;
 }

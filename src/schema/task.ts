@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
 import { notFound } from './errors.js';
 import { decodeId, decodeIds } from './global-id.js';
-import { taskListQuery, taskPageQuery } from './task-connection.js';
+import { readTask, readTaskPage, taskListQuery } from './task-connection.js';
 import { taskListArgs } from './task-list.js';
 import { Tag } from './tag.js';
 import { parseInput } from './validation.js';
@@ -86,8 +86,8 @@ builder.prismaObjectField('Tag', 'tasks', (t) =>
       cursor: 'id',
       description: 'Tasks carrying this tag, filtered and ordered, at most 100 a page.',
       args: taskListArgs(t.arg),
-      resolve: (query, tag, args, context) => context.db.task.findMany(taskPageQuery(query, args, { taskTags: { some: { tagId: tag.id } } })),
-      totalCount: (tag, args, context) => context.db.task.count({ where: taskListQuery(args, { taskTags: { some: { tagId: tag.id } } }).where }),
+      resolve: (query, tag, args, context) => readTaskPage(context, query, args, tag.id),
+      totalCount: (tag, args, context) => context.db.task.count({ where: taskListQuery(args, tag.id).where }),
     },
     TaskConnection,
   ),
@@ -100,7 +100,7 @@ builder.prismaObjectField('User', 'tasks', (t) =>
       cursor: 'id',
       description: 'Tasks of this user, filtered and ordered, at most 100 a page.',
       args: taskListArgs(t.arg),
-      resolve: (query, _user, args, context) => context.db.task.findMany(taskPageQuery(query, args)),
+      resolve: (query, _user, args, context) => readTaskPage(context, query, args),
       totalCount: (_user, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
     },
     TaskConnection,
@@ -118,7 +118,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "One task by global ID; null when it does not exist or is not the viewer's.",
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
-    resolve: (query, _root, args, context) => context.db.task.findUnique({ ...query, where: { id: decodeId(args.id, 'Task', 'id') } }),
+    resolve: (query, _root, args, context) => readTask(context, query, decodeId(args.id, 'Task', 'id')),
   }),
   tasks: t.prismaConnection(
     {
@@ -126,7 +126,7 @@ builder.queryFields((t) => ({
       cursor: 'id',
       description: "The viewer's tasks, filtered and ordered, at most 100 a page.",
       args: taskListArgs(t.arg),
-      resolve: (query, _parent, args, context) => context.db.task.findMany(taskPageQuery(query, args)),
+      resolve: (query, _parent, args, context) => readTaskPage(context, query, args),
       // Counted only when a client selects totalCount.
       totalCount: (_parent, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
     },

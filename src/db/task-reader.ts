@@ -1,0 +1,31 @@
+import type pg from 'pg';
+import type { Task } from '../generated/prisma/client.js';
+import type { SqlStatement } from '../tasks/task-sql.js';
+import { statementNames } from './statement-names.js';
+
+/**
+ * Runs compiled task reads (src/tasks/task-sql.ts) on the pool under Prisma. A row holds the columns
+ * its selection asked for, typed as a whole Task the way plugin-prisma types Prisma's own answer.
+ */
+export type TaskReader = (statement: SqlStatement) => Promise<Task[]>;
+
+/**
+ * Named statements when prepared statements are on, as Prisma's are (src/db/prisma.ts): a list's
+ * statement is planned once per connection. node-postgres already gives timestamptz columns as Dates;
+ * only timestamps inside the tags' JSON arrive as text.
+ */
+export function createTaskReader(pool: pg.Pool, preparedStatements: boolean): TaskReader {
+  const nameOf = preparedStatements ? statementNames(500, 'tasks') : () => '';
+  return async ({ text, values, tagDates }) => {
+    const name = nameOf({ sql: text });
+    const { rows } = await pool.query<Task & { taskTags?: { tag: Record<string, unknown> }[] }>(name ? { name, text, values } : { text, values });
+    if (tagDates.length > 0) {
+      for (const row of rows) {
+        for (const { tag } of row.taskTags ?? []) {
+          for (const key of tagDates) if (typeof tag[key] === 'string') tag[key] = new Date(tag[key]);
+        }
+      }
+    }
+    return rows;
+  };
+}

@@ -1,0 +1,232 @@
+import { DEFAULT_ORDER, type TaskFilter, type TaskOrder, type TaskOrderField } from './task-query.js';
+
+// Task reads as one hand-written SQL statement, for the selections the task lists and task(id:) ask
+// for most: Task columns, and tags with Tag columns. Prisma answers everything else (its query
+// engine costs ~40 % of a list request's CPU: npm run bench:layers), so `compile*` returns null for
+// any selection, paging or shape it does not know, and the caller falls back to Prisma.
+//
+// The rows come out in Prisma's shape (camelCase keys, taskTags: [{ tag }]) because plugin-prisma's
+// resolvers read them as if Prisma had answered the same selection. Every statement is scoped to the
+// viewer by construction: $1 is the viewer's id and the first condition on every table read.
+
+export interface SqlStatement {
+  text: string;
+  values: unknown[];
+  /** Keys of each tag (inside taskTags' JSON) that hold timestamps, to turn into Dates. */
+  tagDates: readonly string[];
+}
+
+/** What plugin-prisma's `query` holds for a task list or a task: its selection, and paging for lists. */
+export interface PrismaTaskQuery {
+  select?: Record<string, unknown>;
+  include?: unknown;
+  take?: number;
+  skip?: number;
+  cursor?: { id?: unknown };
+}
+
+export interface TaskPageRequest {
+  viewerId: string;
+  query: PrismaTaskQuery;
+  filter?: TaskFilter;
+  order?: readonly TaskOrder[];
+  /** Only tasks carrying this tag (Tag.tasks). */
+  tagId?: string;
+  now: Date;
+}
+
+const TASK_COLUMNS: Record<string, string> = {
+  id: 'id',
+  userId: 'user_id',
+  title: 'title',
+  description: 'description',
+  completed: 'completed',
+  completedAt: 'completed_at',
+  priority: 'priority',
+  dueAt: 'due_at',
+  remindAt: 'remind_at',
+  reminderSentAt: 'reminder_sent_at',
+  recurrence: 'recurrence',
+  seriesId: 'series_id',
+  generatedFromId: 'generated_from_id',
+  idempotencyKey: 'idempotency_key',
+  version: 'version',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+};
+
+const TAG_COLUMNS: Record<string, string> = { id: 'id', userId: 'user_id', name: 'name', color: 'color', idempotencyKey: 'idempotency_key', createdAt: 'created_at' };
+const TAG_TIMESTAMPS = new Set(['createdAt']);
+
+const ORDER_COLUMNS: Record<TaskOrderField, string> = {
+  DUE_AT: 'due_at',
+  PRIORITY: 'priority',
+  CREATED_AT: 'created_at',
+  UPDATED_AT: 'updated_at',
+  TITLE: 'title',
+};
+
+/** Statement parameters; $1 is always the viewer. */
+class Parameters {
+  readonly values: unknown[];
+  constructor(viewerId: string) {
+    this.values = [viewerId];
+  }
+  add(value: unknown, cast: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${cast}`;
+  }
+}
+
+interface Selection {
+  columns: string[];
+  tagDates: string[];
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The tag list Task.tags asks for: { orderBy: { tag: { name: 'asc' } }, select: { tag: { select: columns } } }. */
+function tagsColumn(value: unknown): Selection | null {
+  if (!isPlainObject(value) || Object.keys(value).some((key) => key !== 'select' && key !== 'orderBy')) return null;
+  const { orderBy, select } = value;
+  if (!isPlainObject(orderBy) || Object.keys(orderBy).length !== 1 || !isPlainObject(orderBy.tag)) return null;
+  if (Object.keys(orderBy.tag).length !== 1 || orderBy.tag.name !== 'asc') return null;
+  if (!isPlainObject(select) || Object.keys(select).length !== 1 || !isPlainObject(select.tag)) return null;
+  const tagSelect = select.tag;
+  if (Object.keys(tagSelect).length !== 1 || !isPlainObject(tagSelect.select)) return null;
+  const fields: string[] = [];
+  const tagDates: string[] = [];
+  for (const [key, wanted] of Object.entries(tagSelect.select)) {
+    if (wanted !== true || !Object.hasOwn(TAG_COLUMNS, key)) return null;
+    fields.push(`'${key}', g.${TAG_COLUMNS[key]}`);
+    if (TAG_TIMESTAMPS.has(key)) tagDates.push(key);
+  }
+  if (fields.length === 0) return null;
+  // The viewer's own links only: task_tags rows carry the owner, like tasks and tags.
+  const column = `COALESCE((SELECT json_agg(json_build_object('tag', json_build_object(${fields.join(', ')})) ORDER BY g.name)
+      FROM task_tags tt JOIN tags g ON g.id = tt.tag_id AND g.user_id = $1
+      WHERE tt.task_id = t.id AND tt.user_id = $1), '[]'::json) AS "taskTags"`;
+  return { columns: [column], tagDates };
+}
+
+/** The SELECT list for plugin-prisma's selection, or null when it asks for something else. */
+function selection(query: PrismaTaskQuery): Selection | null {
+  if (query.include !== undefined || !isPlainObject(query.select)) return null;
+  const columns: string[] = [];
+  let tagDates: string[] = [];
+  for (const [key, wanted] of Object.entries(query.select)) {
+    if (key === 'taskTags') {
+      const tags = tagsColumn(wanted);
+      if (!tags) return null;
+      columns.push(...tags.columns);
+      tagDates = tags.tagDates;
+    } else if (wanted === true && Object.hasOwn(TASK_COLUMNS, key)) {
+      columns.push(`t.${TASK_COLUMNS[key]} AS "${key}"`);
+    } else {
+      return null;
+    }
+  }
+  return columns.length === 0 ? null : { columns, tagDates };
+}
+
+/** The filter's conditions (TaskFilter, see task-query.ts for the same rules in Prisma's terms). */
+function filterConditions(filter: TaskFilter | undefined, now: Date, parameters: Parameters): string[] {
+  if (!filter) return [];
+  const conditions: string[] = [];
+  if (filter.completed != null) conditions.push(filter.completed ? 't.completed' : 'NOT t.completed');
+  if (filter.priorityIn) conditions.push(`t.priority = ANY(${parameters.add([...filter.priorityIn], '"Priority"[]')})`);
+  if (filter.tagIds) {
+    conditions.push(`EXISTS (SELECT FROM task_tags ft WHERE ft.task_id = t.id AND ft.tag_id = ANY(${parameters.add([...filter.tagIds], 'uuid[]')}))`);
+  }
+  if (filter.dueAfter) conditions.push(`t.due_at >= ${parameters.add(filter.dueAfter.toISOString(), 'timestamptz')}`);
+  if (filter.dueBefore) conditions.push(`t.due_at < ${parameters.add(filter.dueBefore.toISOString(), 'timestamptz')}`);
+  if (filter.hasDueDate != null) conditions.push(filter.hasDueDate ? 't.due_at IS NOT NULL' : 't.due_at IS NULL');
+  if (filter.recurring != null) conditions.push(filter.recurring ? 't.recurrence IS NOT NULL' : 't.recurrence IS NULL');
+  if (filter.overdue != null) {
+    const at = parameters.add(now.toISOString(), 'timestamptz');
+    conditions.push(filter.overdue ? `(NOT t.completed AND t.due_at < ${at})` : `(t.completed OR t.due_at IS NULL OR t.due_at >= ${at})`);
+  }
+  // ILIKE's wildcards in the term match themselves: "100%" means "100%".
+  const search = filter.search?.trim().replace(/[\\%_]/g, (character) => `\\${character}`);
+  if (search) {
+    const pattern = parameters.add(`%${search}%`, 'text');
+    conditions.push(`(t.title ILIKE ${pattern} OR t.description ILIKE ${pattern})`);
+  }
+  return conditions;
+}
+
+interface OrderKey {
+  column: string;
+  descending: boolean;
+  /** due_at: tasks without a due date come last in either direction. */
+  nullsLast: boolean;
+}
+
+/** The same keys as taskOrderBy: the first of each field, then id, so the order is total. */
+function orderKeys(order: readonly TaskOrder[] | undefined): OrderKey[] {
+  const fields = order && order.length > 0 ? order : DEFAULT_ORDER;
+  const seen = new Set<TaskOrderField>();
+  const keys: OrderKey[] = [];
+  for (const { field, direction } of fields) {
+    if (seen.has(field)) continue;
+    seen.add(field);
+    keys.push({ column: ORDER_COLUMNS[field], descending: direction === 'DESC', nullsLast: field === 'DUE_AT' });
+  }
+  keys.push({ column: 'id', descending: false, nullsLast: false });
+  return keys;
+}
+
+const orderByClause = (keys: OrderKey[]) =>
+  keys.map(({ column, descending, nullsLast }) => `t.${column} ${descending ? 'DESC' : 'ASC'}${nullsLast ? ' NULLS LAST' : ''}`).join(', ');
+
+/** Rows strictly after the cursor row `c` in the order of `keys` (a keyset condition). */
+function afterCursor(keys: OrderKey[]): string {
+  const equal = ({ column, nullsLast }: OrderKey) => (nullsLast ? `t.${column} IS NOT DISTINCT FROM c.${column}` : `t.${column} = c.${column}`);
+  const beyond = ({ column, descending, nullsLast }: OrderKey) => {
+    const strictly = `t.${column} ${descending ? '<' : '>'} c.${column}`;
+    return nullsLast ? `(${strictly} OR (t.${column} IS NULL AND c.${column} IS NOT NULL))` : strictly;
+  };
+  const branches = keys.map((key, index) => [...keys.slice(0, index).map(equal), beyond(key)].join(' AND '));
+  return `(${branches.map((branch) => `(${branch})`).join(' OR ')})`;
+}
+
+/**
+ * A page of the viewer's tasks: plugin-prisma's `take` (first + 1) rows, after its cursor when it
+ * has one. Null for backward paging (negative take) and anything else Prisma should answer.
+ */
+export function compileTaskPage(request: TaskPageRequest): SqlStatement | null {
+  const { query } = request;
+  const select = selection(query);
+  const take = query.take;
+  if (!select || typeof take !== 'number' || !Number.isInteger(take) || take <= 0) return null;
+  const cursorId = query.cursor?.id;
+  if (query.cursor !== undefined && typeof cursorId !== 'string') return null;
+  // With a cursor plugin-prisma skips the cursor's own row; the keyset condition leaves it out already.
+  if ((query.skip ?? 0) !== (cursorId === undefined ? 0 : 1)) return null;
+
+  const parameters = new Parameters(request.viewerId);
+  const conditions = ['t.user_id = $1'];
+  if (request.tagId !== undefined) {
+    conditions.push(`EXISTS (SELECT FROM task_tags st WHERE st.task_id = t.id AND st.tag_id = ${parameters.add(request.tagId, 'uuid')})`);
+  }
+  conditions.push(...filterConditions(request.filter, request.now, parameters));
+  const keys = orderKeys(request.order);
+  let from = 'tasks t';
+  if (cursorId !== undefined) {
+    // Another user's task, or none, is no position in this list: no cursor row, no rows.
+    const columns = [...new Set(keys.map((key) => key.column))].join(', ');
+    from += ` CROSS JOIN (SELECT ${columns} FROM tasks WHERE id = ${parameters.add(cursorId, 'uuid')} AND user_id = $1) c`;
+    conditions.push(afterCursor(keys));
+  }
+  const text = `SELECT ${select.columns.join(', ')} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderByClause(keys)} LIMIT ${parameters.add(take, 'int')}`;
+  return { text, values: parameters.values, tagDates: select.tagDates };
+}
+
+/** One of the viewer's tasks by id (task(id:)); null for a selection Prisma should answer. */
+export function compileTaskById(viewerId: string, id: string, query: PrismaTaskQuery): SqlStatement | null {
+  const select = selection(query);
+  if (!select || query.take !== undefined || query.cursor !== undefined || query.skip !== undefined) return null;
+  const parameters = new Parameters(viewerId);
+  const text = `SELECT ${select.columns.join(', ')} FROM tasks t WHERE t.user_id = $1 AND t.id = ${parameters.add(id, 'uuid')}`;
+  return { text, values: parameters.values, tagDates: select.tagDates };
+}

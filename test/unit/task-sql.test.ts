@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { compileTaskById, compileTaskPage, type PrismaTaskQuery } from '../../src/tasks/task-sql.js';
+
+// What the compiler takes on and what it leaves to Prisma. Its answers are compared with Prisma's
+// through GraphQL in test/api/compiled-reads.test.ts.
+
+const VIEWER = '11111111-1111-4111-8111-111111111111';
+const TASK = '22222222-2222-4222-8222-222222222222';
+const tags = { orderBy: { tag: { name: 'asc' } }, select: { tag: { select: { id: true, name: true } } } };
+const page = (query: PrismaTaskQuery) => compileTaskPage({ viewerId: VIEWER, query, now: new Date('2026-01-01T00:00:00Z') });
+
+describe('compileTaskPage', () => {
+  it('scopes every table it reads to the viewer, who is always $1', () => {
+    const statement = page({ select: { id: true, title: true, taskTags: tags }, take: 21, skip: 1, cursor: { id: TASK } })!;
+    expect(statement.values[0]).toBe(VIEWER);
+    expect(statement.text).toContain('t.user_id = $1');
+    expect(statement.text).toContain('tt.user_id = $1');
+    expect(statement.text).toContain('g.user_id = $1');
+    // The cursor row is looked up among the viewer's tasks only.
+    expect(statement.text).toMatch(/FROM tasks WHERE id = \$\d+::uuid AND user_id = \$1/);
+    expect(statement.values).toContain(TASK);
+  });
+
+  it('passes every value as a parameter, never in the text', () => {
+    const search = "x'); DROP TABLE tasks; --";
+    const statement = compileTaskPage({
+      viewerId: VIEWER,
+      query: { select: { id: true }, take: 5, skip: 0 },
+      filter: { search, priorityIn: ['HIGH'], tagIds: [TASK], dueAfter: new Date('2026-01-01T00:00:00Z') },
+      now: new Date(),
+    })!;
+    expect(statement.text).not.toContain('DROP');
+    expect(statement.values).toContain(`%${search}%`);
+    expect(statement.values).toContainEqual(['HIGH']);
+  });
+
+  it.each<[string, PrismaTaskQuery]>([
+    ['backward paging', { select: { id: true }, take: -6, skip: 1, cursor: { id: TASK } }],
+    ['a skip without a cursor', { select: { id: true }, take: 5, skip: 3 }],
+    ['include instead of select', { include: { taskTags: true }, take: 5, skip: 0 }],
+    ['an unknown column', { select: { id: true, secret: true }, take: 5, skip: 0 }],
+    ['another relation', { select: { id: true, user: { select: { email: true } } }, take: 5, skip: 0 }],
+    ['tags in another order', { select: { taskTags: { ...tags, orderBy: { tag: { name: 'desc' } } } }, take: 5, skip: 0 }],
+    ['a tag relation inside tags', { select: { taskTags: { ...tags, select: { tag: { select: { id: true, user: true } } } } }, take: 5, skip: 0 }],
+    ['no paging', { select: { id: true } }],
+  ])('leaves %s to Prisma', (_name, query) => {
+    expect(page(query)).toBeNull();
+  });
+});
+
+describe('compileTaskById', () => {
+  it("reads one of the viewer's tasks with the tags' timestamps marked for conversion", () => {
+    const statement = compileTaskById(VIEWER, TASK, { select: { id: true, taskTags: { ...tags, select: { tag: { select: { id: true, createdAt: true } } } } } })!;
+    expect(statement.values).toEqual([VIEWER, TASK]);
+    expect(statement.text).toMatch(/WHERE t\.user_id = \$1 AND t\.id = \$2::uuid$/);
+    expect(statement.tagDates).toEqual(['createdAt']);
+  });
+
+  it('leaves paging arguments and unknown selections to Prisma', () => {
+    expect(compileTaskById(VIEWER, TASK, { select: { id: true }, take: 1 })).toBeNull();
+    expect(compileTaskById(VIEWER, TASK, { select: { generated: true } })).toBeNull();
+  });
+});
