@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 
 // Recognises the database refusals that mean something to a client. Prisma reports them as
@@ -9,7 +10,14 @@ interface AdapterCause {
   originalMessage?: string;
 }
 
+// The same refusals from statements sent through pg directly (src/db/task-reader.ts), in Prisma's terms.
+const PG_CODES: Record<string, string> = { '23505': 'P2002', '23503': 'P2003' };
+
 function cause(error: unknown): { code: string; cause?: AdapterCause; message: string } | undefined {
+  if (error instanceof pg.DatabaseError) {
+    const code = PG_CODES[error.code ?? ''];
+    return code ? { code, cause: { constraint: { index: error.constraint } }, message: error.message } : undefined;
+  }
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
   const meta = error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined;
   return { code: error.code, cause: meta?.driverAdapterError?.cause, message: error.message };

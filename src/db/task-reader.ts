@@ -9,6 +9,12 @@ import { statementNames } from './statement-names.js';
  */
 export type TaskReader = (statement: SqlStatement) => Promise<Task[]>;
 
+/** Compiled statements for one viewer: the id they are compiled for, and where they run. */
+export interface ViewerStatements {
+  viewerId: string;
+  run: TaskReader;
+}
+
 /**
  * Named statements when prepared statements are on, as Prisma's are (src/db/prisma.ts): a list's
  * statement is planned once per connection. node-postgres already gives timestamptz columns as Dates;

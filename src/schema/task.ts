@@ -238,7 +238,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const input = parseInput(createTaskSchema, args.input);
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : [];
-      return createTask(context.db, { ...input, tagIds }, query);
+      return createTask(context.db, { ...input, tagIds }, query, { viewerId: context.viewer.id, run: context.services.readTasks });
     },
   }),
   updateTask: t.withAuth({ loggedIn: true }).prismaField({

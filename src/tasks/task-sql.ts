@@ -1,4 +1,4 @@
-import { DEFAULT_ORDER, type TaskFilter, type TaskOrder, type TaskOrderField } from './task-query.js';
+import { DEFAULT_ORDER, type Priority, type TaskFilter, type TaskOrder, type TaskOrderField } from './task-query.js';
 
 // Task reads as one hand-written SQL statement, for the selections the task lists and task(id:) ask
 // for most: Task columns, and tags with Tag columns. Prisma answers everything else (its query
@@ -110,16 +110,16 @@ function tagsColumn(value: unknown): Selection | null {
 }
 
 /** The SELECT list for plugin-prisma's selection, or null when it asks for something else. */
-function selection(query: PrismaTaskQuery): Selection | null {
+function selection(query: PrismaTaskQuery, tags: (value: unknown) => Selection | null = tagsColumn): Selection | null {
   if (query.include !== undefined || !isPlainObject(query.select)) return null;
   const columns: string[] = [];
   let tagDates: string[] = [];
   for (const [key, wanted] of Object.entries(query.select)) {
     if (key === 'taskTags') {
-      const tags = tagsColumn(wanted);
-      if (!tags) return null;
-      columns.push(...tags.columns);
-      tagDates = tags.tagDates;
+      const tagList = tags(wanted);
+      if (!tagList) return null;
+      columns.push(...tagList.columns);
+      tagDates = tagList.tagDates;
     } else if (wanted === true && Object.hasOwn(TASK_COLUMNS, key)) {
       columns.push(`t.${TASK_COLUMNS[key]} AS "${key}"`);
     } else {
@@ -229,4 +229,49 @@ export function compileTaskById(viewerId: string, id: string, query: PrismaTaskQ
   const parameters = new Parameters(viewerId);
   const text = `SELECT ${select.columns.join(', ')} FROM tasks t WHERE t.user_id = $1 AND t.id = ${parameters.add(id, 'uuid')}`;
   return { text, values: parameters.values, tagDates: select.tagDates };
+}
+
+/** The columns createTask writes; undefined ones are left to their defaults. */
+export interface TaskInsert {
+  id: string;
+  title: string;
+  description?: string;
+  priority?: Priority;
+  dueAt?: Date;
+  remindAt?: Date;
+  recurrence?: string;
+  seriesId?: string;
+  idempotencyKey?: string;
+}
+
+const INSERT_TYPES: Record<keyof TaskInsert, string> = {
+  id: 'uuid',
+  title: 'text',
+  description: 'text',
+  priority: '"Priority"',
+  dueAt: 'timestamptz',
+  remindAt: 'timestamptz',
+  recurrence: 'text',
+  seriesId: 'uuid',
+  idempotencyKey: 'text',
+};
+
+/** A task created without tags has none: its tag list is known without reading. */
+const noTags = (value: unknown): Selection | null => (tagsColumn(value) ? { columns: [`'[]'::json AS "taskTags"`], tagDates: [] } : null);
+
+/** A new task of the viewer's, without tags, answered as the selection asks (INSERT ... RETURNING). */
+export function compileTaskInsert(viewerId: string, data: TaskInsert, query: PrismaTaskQuery): SqlStatement | null {
+  const select = selection(query, noTags);
+  if (!select) return null;
+  const parameters = new Parameters(viewerId);
+  const columns = ['user_id'];
+  const placeholders = ['$1'];
+  for (const key of Object.keys(INSERT_TYPES) as (keyof TaskInsert)[]) {
+    const value = data[key];
+    if (value === undefined) continue;
+    columns.push(TASK_COLUMNS[key]!);
+    placeholders.push(parameters.add(value instanceof Date ? value.toISOString() : value, INSERT_TYPES[key]));
+  }
+  const text = `INSERT INTO tasks AS t (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING ${select.columns.join(', ')}`;
+  return { text, values: parameters.values, tagDates: [] };
 }

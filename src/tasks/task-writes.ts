@@ -5,6 +5,8 @@ import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
 import type { Priority } from './task-query.js';
+import { compileTaskInsert, type PrismaTaskQuery } from './task-sql.js';
+import type { ViewerStatements } from '../db/task-reader.js';
 
 type Transaction = Parameters<Parameters<ViewerDb['$transaction']>[0]>[0];
 
@@ -37,10 +39,10 @@ export interface TaskSelection {
 
 /**
  * Creates a task and reads it back as `selection` asks. Without tags it is a single
- * INSERT ... RETURNING (atomic on its own); with tags the task and its links are written in one
- * transaction, after checking that every tag is the viewer's.
+ * INSERT ... RETURNING (atomic on its own), compiled by `sql` when it knows the selection; with tags
+ * the task and its links are written in one transaction, after checking that every tag is the viewer's.
  */
-export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSelection = {}) {
+export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSelection = {}, sql?: ViewerStatements) {
   const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, recurrence: input.recurrence ?? null });
   if (problems.length > 0) throw badInput(problems);
 
@@ -66,7 +68,11 @@ export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSe
     idempotencyKey: input.idempotencyKey ?? undefined,
   } satisfies Prisma.TaskUncheckedCreateInput;
   try {
-    if (input.tagIds.length === 0) return await db.task.create({ ...selection, data });
+    if (input.tagIds.length === 0) {
+      const { userId: _owner, ...columns } = data;
+      const insert = sql && compileTaskInsert(sql.viewerId, columns, selection as PrismaTaskQuery);
+      return insert ? (await sql.run(insert))[0]! : await db.task.create({ ...selection, data });
+    }
     await db.$transaction(async (tx) => {
       await assertTagsExist(tx, input.tagIds, 'input.tagIds');
       await tx.task.create({ data, select: { id: true } });
