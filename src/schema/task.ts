@@ -3,7 +3,8 @@ import type { Task as TaskRow } from '../generated/prisma/client.js';
 import { completeTask, uncompleteTask } from '../tasks/completion.js';
 import { createTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
-import type { Context } from '../context.js';
+import type { Context, ViewerContext } from '../context.js';
+import type { ViewerStatements } from '../db/task-reader.js';
 import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
 import { notFound } from './errors.js';
@@ -188,6 +189,9 @@ const updateTaskSchema = z.object({
   expectedVersion: z.number().int().min(1).optional(),
 });
 
+/** Compiled statements (src/tasks/task-sql.ts) for the signed-in viewer. */
+const compiledFor = (context: ViewerContext): ViewerStatements => ({ viewerId: context.viewer.id, run: context.services.readTasks });
+
 /** GraphQL gives null for an explicit null: fields that cannot be cleared treat null as "unchanged". */
 function withoutNulls<T extends Record<string, unknown>>(input: T, keep: readonly string[]): T {
   return Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== null || keep.includes(key))) as T;
@@ -238,7 +242,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, context) => {
       const input = parseInput(createTaskSchema, args.input);
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : [];
-      return createTask(context.db, { ...input, tagIds }, query, { viewerId: context.viewer.id, run: context.services.readTasks });
+      return createTask(context.db, { ...input, tagIds }, query, compiledFor(context));
     },
   }),
   updateTask: t.withAuth({ loggedIn: true }).prismaField({
@@ -267,7 +271,7 @@ builder.mutationFields((t) => ({
     type: CompleteTaskPayload,
     description: 'Marks a task completed; for a recurring task also creates the next occurrence, once, however often it is called.',
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
-    resolve: (_root, args, context) => completeTask(context.db, decodeId(args.id, 'Task', 'id')),
+    resolve: (_root, args, context) => completeTask(context.db, decodeId(args.id, 'Task', 'id'), compiledFor(context)),
   }),
   uncompleteTask: t.withAuth({ loggedIn: true }).prismaField({
     type: 'Task',
