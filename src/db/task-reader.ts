@@ -22,8 +22,8 @@ export interface ViewerStatements {
  */
 export function createTaskReader(pool: pg.Pool, preparedStatements: boolean): TaskReader {
   const nameOf = preparedStatements ? statementNames(500, 'tasks') : () => '';
-  return async ({ text, values, tagDates }) => {
-    const name = nameOf({ sql: text });
+  return async ({ text, values, tagDates, prepare = true }) => {
+    const name = prepare ? nameOf({ sql: text }) : '';
     const { rows } = await pool.query<Task & { taskTags?: { tag: Record<string, unknown> }[] }>(name ? { name, text, values } : { text, values });
     if (tagDates.length > 0) {
       for (const row of rows) {

@@ -14,6 +14,12 @@ export interface SqlStatement {
   values: unknown[];
   /** Keys of each tag (inside taskTags' JSON) that hold timestamps, to turn into Dates. */
   tagDates: readonly string[];
+  /**
+   * False when the best plan depends on the values (a search term): a prepared statement may be
+   * given one generic plan for every term, and for the search page at 200k tasks that plan made
+   * the page 3x slower (npm run bench, S5). Such a statement is planned on every run instead.
+   */
+  prepare?: boolean;
 }
 
 /** What plugin-prisma's `query` holds for a task list or a task: its selection, and paging for lists. */
@@ -219,7 +225,7 @@ export function compileTaskPage(request: TaskPageRequest): SqlStatement | null {
     conditions.push(afterCursor(keys));
   }
   const text = `SELECT ${select.columns.join(', ')} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderByClause(keys)} LIMIT ${parameters.add(take, 'int')}`;
-  return { text, values: parameters.values, tagDates: select.tagDates };
+  return { text, values: parameters.values, tagDates: select.tagDates, prepare: !request.filter?.search?.trim() };
 }
 
 /** One of the viewer's tasks by id (task(id:)); null for a selection Prisma should answer. */

@@ -34,6 +34,13 @@ describe('compileTaskPage', () => {
     expect(statement.values).toContainEqual(['HIGH']);
   });
 
+  it('leaves a search unprepared, so that each term is planned for itself', () => {
+    const statement = (search?: string) => compileTaskPage({ viewerId: VIEWER, query: { select: { id: true }, take: 5, skip: 0 }, filter: { search, completed: false }, now: new Date() })!;
+    expect(statement('invoice').prepare).toBe(false);
+    expect(statement('   ').prepare).toBe(true);
+    expect(statement(undefined).prepare).toBe(true);
+  });
+
   it.each<[string, PrismaTaskQuery]>([
     ['backward paging', { select: { id: true }, take: -6, skip: 1, cursor: { id: TASK } }],
     ['a skip without a cursor', { select: { id: true }, take: 5, skip: 3 }],
