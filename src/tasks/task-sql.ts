@@ -142,7 +142,7 @@ function filterConditions(filter: TaskFilter | undefined, now: Date, parameters:
   if (filter.completed != null) conditions.push(filter.completed ? 't.completed' : 'NOT t.completed');
   if (filter.priorityIn) conditions.push(`t.priority = ANY(${parameters.add([...filter.priorityIn], '"Priority"[]')})`);
   if (filter.tagIds) {
-    conditions.push(`EXISTS (SELECT FROM task_tags ft WHERE ft.task_id = t.id AND ft.tag_id = ANY(${parameters.add([...filter.tagIds], 'uuid[]')}))`);
+    conditions.push(`EXISTS (SELECT FROM task_tags ft WHERE ft.task_id = t.id AND ft.user_id = $1 AND ft.tag_id = ANY(${parameters.add([...filter.tagIds], 'uuid[]')}))`);
   }
   if (filter.dueAfter) conditions.push(`t.due_at >= ${parameters.add(filter.dueAfter.toISOString(), 'timestamptz')}`);
   if (filter.dueBefore) conditions.push(`t.due_at < ${parameters.add(filter.dueBefore.toISOString(), 'timestamptz')}`);
@@ -213,7 +213,7 @@ export function compileTaskPage(request: TaskPageRequest): SqlStatement | null {
   const parameters = new Parameters(request.viewerId);
   const conditions = ['t.user_id = $1'];
   if (request.tagId !== undefined) {
-    conditions.push(`EXISTS (SELECT FROM task_tags st WHERE st.task_id = t.id AND st.tag_id = ${parameters.add(request.tagId, 'uuid')})`);
+    conditions.push(`EXISTS (SELECT FROM task_tags st WHERE st.task_id = t.id AND st.user_id = $1 AND st.tag_id = ${parameters.add(request.tagId, 'uuid')})`);
   }
   conditions.push(...filterConditions(request.filter, request.now, parameters));
   const keys = orderKeys(request.order);

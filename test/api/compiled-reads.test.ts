@@ -106,6 +106,7 @@ describe('compiled task reads answer as Prisma does', () => {
     'search with wildcards': { search: '100%' },
     'search underscore': { search: 'of_b' },
     'search description': { search: 'plumber' },
+    'search backslash': { search: 'a\\b' },
     'nothing matches': { search: 'xylophone' },
   };
   const orderings: Record<string, object[] | undefined> = {
@@ -180,6 +181,29 @@ describe('compiled task reads answer as Prisma does', () => {
       const { task: byId } = await request<{ task: unknown }>(`query($id: ID!) { task(id: $id) { ${fields} } }`, { id: task.id });
       expect(byId).toEqual(task);
     }
+  });
+
+  it('pages on from a cursor whose task has since left the list, or no longer exists', async () => {
+    const owner = await app.signUp('compiled-cursor');
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const dueAt = new Date(NOW + (i + 1) * DAY).toISOString();
+      ids.push((await app.graphql(CreateTaskDocument, { input: { title: `step ${i}`, dueAt } }, { token: owner.token })).data!.createTask.id);
+    }
+    const open = { completed: false };
+    const byDue = [{ field: 'DUE_AT', direction: 'ASC' }];
+    const first = await request<{ tasks: Page }>(WALK, { first: 3, filter: open, orderBy: byDue }, owner.token);
+    expect(first.tasks.edges.map((edge) => edge.node.id)).toEqual(ids.slice(0, 3));
+    // The page's last task is completed before the next page is asked for: the next page still
+    // starts right after its position (step 3), skipping nothing.
+    await app.graphql(CompleteTaskDocument, { id: ids[2]! }, { token: owner.token });
+    const next = await request<{ tasks: Page }>(WALK, { first: 3, after: first.tasks.pageInfo.endCursor, filter: open, orderBy: byDue }, owner.token);
+    expect(next.tasks.edges.map((edge) => edge.node.id)).toEqual(ids.slice(3, 6));
+    // A deleted task is no position: an empty page, not an error.
+    await app.post({ query: 'mutation($id: ID!) { deleteTask(id: $id) }', variables: { id: ids[2] } }, { authorization: `Bearer ${owner.token}` });
+    const gone = await request<{ tasks: Page }>(WALK, { first: 3, after: first.tasks.pageInfo.endCursor, filter: open, orderBy: byDue }, owner.token);
+    expect(gone.tasks.edges).toEqual([]);
+    expect(gone.tasks.pageInfo.hasNextPage).toBe(false);
   });
 
   it("never reads another user's rows: not by id, not as a cursor, not through a tag", async () => {
