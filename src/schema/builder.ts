@@ -4,6 +4,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context, ViewerContext } from '../context.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -82,6 +83,24 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver, {
-  description: 'An instant, as an ISO 8601 string with an offset (e.g. 2026-03-29T09:00:00.000Z).',
+// graphql-scalars accepts any instant JavaScript can hold; PostgreSQL stores none before year 1 (it
+// has no year 0) and the ISO format none after 9999. Refused here, such a date is the client's error
+// (BAD_USER_INPUT) instead of a statement the database rejects (INTERNAL_SERVER_ERROR).
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
+function storable(date: Date): Date {
+  const time = date.getTime();
+  if (!(time >= EARLIEST && time <= LATEST)) throw new GraphQLError('DateTime must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z');
+  return date;
+}
+
+const StorableDateTime = new GraphQLScalarType({
+  ...DateTimeResolver.toConfig(),
+  parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast, variables) => storable(DateTimeResolver.parseLiteral(ast, variables)),
+});
+
+builder.addScalarType('DateTime', StorableDateTime, {
+  description: 'An instant, as an ISO 8601 string with an offset (e.g. 2026-03-29T09:00:00.000Z), between years 1 and 9999.',
 });

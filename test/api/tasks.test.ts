@@ -118,6 +118,26 @@ describe('tasks', () => {
     expect(messages).toMatch(/SOMEDAY/);
   });
 
+  it('refuses instants PostgreSQL cannot store (year 0, year 10000) as bad input, in writes and in filters', async () => {
+    const before = await countRows('tasks');
+    for (const dueAt of ['0000-06-01T00:00:00Z', '0001-01-01T00:00:00+14:00', '+010000-01-01T00:00:00Z']) {
+      const created = await app.post(
+        { query: 'mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }', variables: { i: { title: 'ancient', dueAt } } },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(((await created.json()) as { errors: { extensions: { code: string } }[] }).errors.map((error) => error.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    const listed = await app.post(
+      { query: 'query($f: TaskFilter) { tasks(first: 3, filter: $f) { edges { node { id } } } }', variables: { f: { dueAfter: '0000-06-01T00:00:00Z' } } },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(((await listed.json()) as { errors: { extensions: { code: string } }[] }).errors.map((error) => error.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    expect(await countRows('tasks')).toBe(before);
+    // The edges of the range are stored and read back as given.
+    const oldest = await app.graphql(CreateTaskDocument, { input: { title: 'oldest', dueAt: '0001-01-01T00:00:00.000Z' } }, { token });
+    expect(oldest.data!.createTask.dueAt).toBe('0001-01-01T00:00:00.000Z');
+  });
+
   it('updates only the given fields, clears with null and bumps the version', async () => {
     const task = (await app.graphql(CreateTaskDocument, { input: { title: 'Draft', dueAt: '2030-05-01T00:00:00.000Z', priority: 'LOW' } }, { token })).data!
       .createTask;
