@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embed
 import { migrate } from '../../src/db/migrations.js';
 import { CreateTaskDocument, TasksDocument } from '../generated/graphql.js';
 import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
+import { freePort } from '../support/ports.js';
 
 // A PostgreSQL of its own, stopped and started again mid-test: requests fail fast with
 // SERVICE_UNAVAILABLE while it is gone, /readyz says 503, and the server recovers by itself.
@@ -20,7 +21,7 @@ const TIMEOUT_MS = 1_500;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tasks-api-failure-'));
-  port = 40_000 + Math.floor(Math.random() * 10_000);
+  port = await freePort();
   server = await startEmbeddedPostgres({ dataDir, port });
   await createDatabaseIfMissing(server.url, 'tasks');
   const url = withDatabaseName(server.url, 'tasks');

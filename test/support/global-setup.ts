@@ -6,6 +6,7 @@ import { createDatabaseIfMissing, withDatabaseName } from '../../src/db/database
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { migrate } from '../../src/db/migrations.js';
 import { dropDatabase } from './databases.js';
+import { freePort } from './ports.js';
 
 // One PostgreSQL server for the whole run: TEST_DATABASE_URL when set (its database is only used to
 // reach the server), else an embedded server in a temporary directory. A template database is
@@ -23,8 +24,7 @@ export default async function setup(project: TestProject) {
   let stopServer = async () => {};
   if (!serverUrl) {
     const dataDir = await mkdtemp(join(tmpdir(), 'tasks-api-test-'));
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const server = await startEmbeddedPostgres({ dataDir, port });
+    const server = await startEmbeddedPostgres({ dataDir, port: await freePort() });
     serverUrl = server.url;
     stopServer = async () => {
       await server.stop();
