@@ -41,7 +41,7 @@ const { openDatabase } = await import('../src/db/database.js');
 const { createPrisma } = await import('../src/db/prisma.js');
 type PrismaClient = import('../src/db/prisma.js').PrismaClient;
 const { scopedClients } = await import('../src/db/viewer-scope.js');
-const { createTaskReader } = await import('../src/db/task-reader.js');
+const { createStatementRunner } = await import('../src/db/compiled-statements.js');
 const { compileTaskById, compileTaskPage } = await import('../src/tasks/task-sql.js');
 const { createLogger } = await import('../src/logger.js');
 const environment = {
@@ -98,9 +98,9 @@ try {
     prisma: { $extends: () => memoryDb } as unknown as PrismaClient,
     pool,
     logger: createLogger('warn'),
-    readTasks: fromMemory as never,
+    runStatement: fromMemory as never,
   });
-  const readTasks = createTaskReader(pool, config.database.preparedStatements);
+  const runStatement = createStatementRunner(pool, config.database.preparedStatements);
   // What plugin-prisma hands the resolvers for the scenarios' documents.
   const s1Page = (i: number) =>
     compileTaskPage({
@@ -113,13 +113,13 @@ try {
 
   const layers: Array<[string, (i: number) => Promise<unknown>]> = [
     ['S1 floor statement (pg)', (i) => pool.query(STATEMENTS.S1, [benchUserId(user(i))])],
-    ['S1 compiled SQL read', (i) => readTasks(s1Page(i))],
+    ['S1 compiled SQL read', (i) => runStatement(s1Page(i))],
     ['S1 Prisma query (scoped)', (i) =>
       scoped(benchUserId(user(i))).task.findMany({ where: { completed: false }, orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }], take: 21, select: taskSelection })],
     ['S1 GraphQL request', graphql(yoga, DOCUMENTS.S1, () => ({}))],
     ['S1 GraphQL request, rows from memory (no database)', graphql(memoryYoga, DOCUMENTS.S1, () => ({}))],
     ['S2 floor statement (pg)', (i) => pool.query(STATEMENTS.S2, [benchUserId(user(i)), taskId(i)])],
-    ['S2 compiled SQL read', (i) => readTasks(compileTaskById(benchUserId(user(i)), taskId(i), { select: taskSelection })!)],
+    ['S2 compiled SQL read', (i) => runStatement(compileTaskById(benchUserId(user(i)), taskId(i), { select: taskSelection })!)],
     ['S2 Prisma query (scoped)', (i) => scoped(benchUserId(user(i))).task.findUnique({ where: { id: taskId(i) }, select: taskSelection })],
     ['S2 GraphQL request', graphql(yoga, DOCUMENTS.S2, (i) => ({ id: globalId('Task', taskId(i)) }))],
     ['{ __typename } GraphQL request', graphql(yoga, '{ __typename }', () => ({}))],

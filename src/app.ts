@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { createContext, type AppServices, type ServerContext } from './context.js';
 import type { PrismaClient } from './db/prisma.js';
 import { scopedClients } from './db/viewer-scope.js';
-import { createTaskReader, type TaskReader } from './db/task-reader.js';
+import { createStatementRunner, type StatementRunner } from './db/compiled-statements.js';
 import { createEventPubSub, type PubSub } from './events/pubsub.js';
 import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
@@ -32,8 +32,8 @@ export interface AppDependencies {
   rateLimitStore?: RateLimitStore;
   /** Aborted when the process begins to shut down: open subscriptions end. */
   shutdownSignal?: AbortSignal;
-  /** Task reads without Prisma; by default on `pool` (bench:layers serves them from memory). */
-  readTasks?: TaskReader;
+  /** Runs compiled task statements; by default on `pool` (bench:layers serves rows from memory). */
+  runStatement?: StatementRunner;
 }
 
 const EXAMPLE_QUERY = /* GraphQL */ `# Sign up or in (mutation below), then add the header
@@ -66,7 +66,7 @@ export function createApp(deps: AppDependencies) {
     trustProxy: config.trustProxy,
     shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
     scopedClient: scopedClients(prisma),
-    readTasks: deps.readTasks ?? createTaskReader(pool, config.database.preparedStatements),
+    runStatement: deps.runStatement ?? createStatementRunner(pool, config.database.preparedStatements),
   };
 
   const plugins: Plugin[] = [

@@ -36,7 +36,7 @@ export async function readTaskPage<Query extends PrismaTaskQuery>(context: Conte
   const filter = decodeTaskFilter(args.filter);
   const order = decodeTaskOrder(args.orderBy);
   const statement = context.viewer && compileTaskPage({ viewerId: context.viewer.id, query, filter, order, tagId, now: new Date() });
-  if (statement) return context.services.readTasks(statement);
+  if (statement) return context.services.runStatement(statement);
   return context.db.task.findMany({ ...query, ...taskListQuery(args, tagId) } as Prisma.TaskFindManyArgs);
 }
 
@@ -44,6 +44,6 @@ export async function readTaskPage<Query extends PrismaTaskQuery>(context: Conte
 export async function readTask<Query extends PrismaTaskQuery>(context: Context, query: Query, id: string) {
   const statement = context.viewer && compileTaskById(context.viewer.id, id, query);
   if (!statement) return context.db.task.findUnique({ ...query, where: { id } } as Prisma.TaskFindUniqueArgs);
-  const [row] = await context.services.readTasks(statement);
+  const [row] = await context.services.runStatement(statement);
   return row ?? null;
 }

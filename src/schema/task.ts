@@ -4,7 +4,7 @@ import { completeTask, uncompleteTask } from '../tasks/completion.js';
 import { createTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
 import type { Context, ViewerContext } from '../context.js';
-import type { ViewerStatements } from '../db/task-reader.js';
+import type { ViewerStatements } from '../db/compiled-statements.js';
 import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
 import { notFound } from './errors.js';
@@ -190,7 +190,7 @@ const updateTaskSchema = z.object({
 });
 
 /** Compiled statements (src/tasks/task-sql.ts) for the signed-in viewer. */
-const compiledFor = (context: ViewerContext): ViewerStatements => ({ viewerId: context.viewer.id, run: context.services.readTasks });
+const compiledFor = (context: ViewerContext): ViewerStatements => ({ viewerId: context.viewer.id, run: context.services.runStatement });
 
 /** GraphQL gives null for an explicit null: fields that cannot be cleared treat null as "unchanged". */
 function withoutNulls<T extends Record<string, unknown>>(input: T, keep: readonly string[]): T {

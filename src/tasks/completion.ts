@@ -1,4 +1,4 @@
-import type { ViewerStatements } from '../db/task-reader.js';
+import type { ViewerStatements } from '../db/compiled-statements.js';
 import type { ViewerDb } from '../db/viewer-scope.js';
 import { Prisma, type Task } from '../generated/prisma/client.js';
 import { conflict, notFound } from '../schema/errors.js';

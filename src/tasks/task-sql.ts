@@ -1,7 +1,7 @@
 import { DEFAULT_ORDER, type Priority, type TaskFilter, type TaskOrder, type TaskOrderField } from './task-query.js';
 
-// Task reads as one hand-written SQL statement, for the selections the task lists and task(id:) ask
-// for most: Task columns, and tags with Tag columns. Prisma answers everything else (its query
+// Task reads, and createTask's insert, as one hand-written SQL statement each, for the selections
+// clients ask for most: Task columns, and tags with Tag columns. Prisma answers everything else (its query
 // engine costs ~40 % of a list request's CPU: npm run bench:layers), so `compile*` returns null for
 // any selection, paging or shape it does not know, and the caller falls back to Prisma.
 //

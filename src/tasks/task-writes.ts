@@ -6,7 +6,7 @@ import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
 import type { Priority } from './task-query.js';
 import { compileTaskInsert, type PrismaTaskQuery } from './task-sql.js';
-import type { ViewerStatements } from '../db/task-reader.js';
+import type { ViewerStatements } from '../db/compiled-statements.js';
 
 type Transaction = Parameters<Parameters<ViewerDb['$transaction']>[0]>[0];
 

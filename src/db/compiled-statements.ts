@@ -4,23 +4,25 @@ import type { SqlStatement } from '../tasks/task-sql.js';
 import { statementNames } from './statement-names.js';
 
 /**
- * Runs compiled task reads (src/tasks/task-sql.ts) on the pool under Prisma. A row holds the columns
- * its selection asked for, typed as a whole Task the way plugin-prisma types Prisma's own answer.
+ * Runs compiled task statements (src/tasks/task-sql.ts, completeTask's claim) on the pool under
+ * Prisma. A row holds the columns its selection asked for, typed as a whole Task the way
+ * plugin-prisma types Prisma's own answer.
  */
-export type TaskReader = (statement: SqlStatement) => Promise<Task[]>;
+export type StatementRunner = (statement: SqlStatement) => Promise<Task[]>;
 
 /** Compiled statements for one viewer: the id they are compiled for, and where they run. */
 export interface ViewerStatements {
   viewerId: string;
-  run: TaskReader;
+  run: StatementRunner;
 }
 
 /**
  * Named statements when prepared statements are on, as Prisma's are (src/db/prisma.ts): a list's
- * statement is planned once per connection. node-postgres already gives timestamptz columns as Dates;
- * only timestamps inside the tags' JSON arrive as text.
+ * statement is planned once per connection, unless it asks not to be (SqlStatement.prepare).
+ * node-postgres already gives timestamptz columns as Dates; only timestamps inside the tags' JSON
+ * arrive as text.
  */
-export function createTaskReader(pool: pg.Pool, preparedStatements: boolean): TaskReader {
+export function createStatementRunner(pool: pg.Pool, preparedStatements: boolean): StatementRunner {
   const nameOf = preparedStatements ? statementNames(500, 'tasks') : () => '';
   return async ({ text, values, tagDates, prepare = true }) => {
     const name = prepare ? nameOf({ sql: text }) : '';
