@@ -4,16 +4,18 @@ import { Prisma, type Task } from '../generated/prisma/client.js';
 import { conflict, notFound } from '../schema/errors.js';
 import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 
-// Completing a task is one read through the viewer-scoped client and one statement that claims the
-// task and, for a recurring task, creates its next occurrence with its tags. The claim is a
+// Completing a task is one read of the viewer's task and one statement that claims the task and, for
+// a recurring task, creates its next occurrence with its tags. Both run on pg directly
+// (src/db/compiled-statements.ts): through Prisma's engine they cost most of the request's CPU. The claim is a
 // conditional UPDATE (still open, still the version that was read), so of any number of concurrent
 // completions exactly one writes; the others read again and answer with what the winner wrote.
 // tasks.generated_from_id is UNIQUE as the database's own guarantee of one next occurrence.
 //
 // The statement is SQL because its steps depend on each other (no next occurrence unless the claim
 // won) and, as one statement, they need no transaction: 2 statements instead of BEGIN, claim, read,
-// insert, insert tags, COMMIT (5-6). It stays scoped to the viewer by construction: it is keyed by
-// the id and owner of the row the scoped client just returned, never by an id from the request.
+// insert, insert tags, COMMIT (5-6). It stays scoped to the viewer by construction: the read names
+// the viewer, and the claim is keyed by the id and owner of the row it returned, never by an id from
+// the request.
 
 const MAX_ATTEMPTS = 3;
 
@@ -74,13 +76,8 @@ function claimAndContinue(task: ReadTask, next: NextOccurrence | null): Prisma.S
     SELECT 'next' AS written, * FROM next`;
 }
 
-/**
- * The task with its owner's time zone (recurrence repeats in the viewer's zone), read through the
- * compiled statements when given (pg directly: Prisma's engine was most of this read's CPU), else
- * through the scoped client.
- */
-async function readForCompletion(db: ViewerDb, id: string, sql: ViewerStatements | undefined): Promise<ReadTask | null> {
-  if (!sql) return db.task.findUnique({ where: { id }, include: { user: { select: { timeZone: true } } } });
+/** The viewer's task with its owner's time zone: recurrence repeats in the viewer's zone. */
+async function readForCompletion(id: string, sql: ViewerStatements): Promise<ReadTask | null> {
   const read = Prisma.sql`
     SELECT ${TASK_COLUMNS}, json_build_object('timeZone', (SELECT time_zone FROM users WHERE users.id = tasks.user_id)) AS "user"
     FROM tasks WHERE user_id = ${sql.viewerId}::uuid AND id = ${id}::uuid`;
@@ -88,21 +85,16 @@ async function readForCompletion(db: ViewerDb, id: string, sql: ViewerStatements
   return (row as ReadTask | undefined) ?? null;
 }
 
-/** The claim through pg when compiled statements are at hand, else through Prisma's raw query. */
-async function write(db: ViewerDb, statement: Prisma.Sql, sql: ViewerStatements | undefined): Promise<WrittenRow[]> {
-  if (!sql) return db.$queryRaw<WrittenRow[]>(statement);
-  return (await sql.run({ text: statement.text, values: statement.values, tagDates: [] })) as WrittenRow[];
-}
-
-export async function completeTask(db: ViewerDb, id: string, sql?: ViewerStatements): Promise<{ task: Task; nextOccurrence: Task | null }> {
+export async function completeTask(db: ViewerDb, id: string, sql: ViewerStatements): Promise<{ task: Task; nextOccurrence: Task | null }> {
   const generatedFrom = () => db.task.findUnique({ where: { generatedFromId: id } });
   for (let attempt = 1; ; attempt++) {
-    const task = await readForCompletion(db, id, sql);
+    const task = await readForCompletion(id, sql);
     if (!task) throw notFound('Task');
     if (task.completed) return { task, nextOccurrence: await generatedFrom() };
 
     const next = nextOf(task);
-    const rows = await write(db, claimAndContinue(task, next), sql);
+    const claim = claimAndContinue(task, next);
+    const rows = (await sql.run({ text: claim.text, values: claim.values, tagDates: [] })) as WrittenRow[];
     const claimed = rows.find((row) => row.written === 'task');
     if (claimed) {
       const created = rows.find((row) => row.written === 'next');

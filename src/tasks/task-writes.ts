@@ -42,7 +42,7 @@ export interface TaskSelection {
  * INSERT ... RETURNING (atomic on its own), compiled by `sql` when it knows the selection; with tags
  * the task and its links are written in one transaction, after checking that every tag is the viewer's.
  */
-export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSelection = {}, sql?: ViewerStatements) {
+export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSelection, sql: ViewerStatements) {
   const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, recurrence: input.recurrence ?? null });
   if (problems.length > 0) throw badInput(problems);
 
@@ -70,7 +70,7 @@ export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSe
   try {
     if (input.tagIds.length === 0) {
       const { userId: _owner, ...columns } = data;
-      const insert = sql && compileTaskInsert(sql.viewerId, columns, selection as PrismaTaskQuery);
+      const insert = compileTaskInsert(sql.viewerId, columns, selection as PrismaTaskQuery);
       return insert ? (await sql.run(insert))[0]! : await db.task.create({ ...selection, data });
     }
     await db.$transaction(async (tx) => {
