@@ -15,7 +15,8 @@ import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import { useRequestLog } from './http/request-log.js';
 import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
-import { useMetrics } from './http/metrics.js';
+import { createMetrics } from './http/metrics.js';
+import { useDirectTaskReads } from './execution/direct-task-reads.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDependencies) {
     runStatement: deps.runStatement ?? createStatementRunner(pool, config.database.preparedStatements),
   };
 
+  const metrics = createMetrics(pool, deps.statementCount ?? (() => 0));
   const plugins: Plugin[] = [
     useRequestId(),
     useBodyLimit(),
@@ -76,7 +78,7 @@ export function createApp(deps: AppDependencies) {
     // Requests a browser would send cross-site without a preflight (GET, form posts) must carry a
     // custom header; JSON POSTs from Apollo, urql or fetch always preflight, so they pass unchanged.
     useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight', 'graphql-preflight'] }),
-    useMetrics(pool, deps.statementCount ?? (() => 0)),
+    metrics.plugin,
     useReadinessCheck({
       endpoint: '/readyz',
       check: async () => {
@@ -96,6 +98,7 @@ export function createApp(deps: AppDependencies) {
     useRequestLog() as Plugin,
     useErrorReporting() as Plugin,
   ];
+  if (config.directReads) plugins.push(useDirectTaskReads(schema, metrics.countDirectRead));
   if (!config.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }

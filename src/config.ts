@@ -43,6 +43,7 @@ const environment = z.object({
   TRUST_PROXY: flag.default(false),
   AUTH_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
   AUTH_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  DIRECT_READS: flag.default(true),
   GRAPHIQL: flag.optional(),
   INTROSPECTION: flag.optional(),
   SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
@@ -78,6 +79,8 @@ export interface Config {
   cors: { origins: string[] };
   trustProxy: boolean;
   authRateLimit: { max: number; windowSeconds: number };
+  /** Answer the common task reads without graphql-js' execution (src/execution/direct-task-reads.ts). */
+  directReads: boolean;
   graphiql: boolean;
   introspection: boolean;
   shutdownTimeoutMs: number;
@@ -143,6 +146,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cors: { origins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [] },
     trustProxy: env.TRUST_PROXY,
     authRateLimit: { max: env.AUTH_RATE_LIMIT, windowSeconds: env.AUTH_RATE_WINDOW_SECONDS },
+    directReads: env.DIRECT_READS,
     graphiql: env.GRAPHIQL ?? !production,
     introspection: env.INTROSPECTION ?? !production,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

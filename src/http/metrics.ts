@@ -2,13 +2,15 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { DirectReadOutcome } from '../execution/direct-task-reads.js';
 
 /**
  * Prometheus metrics at GET /metrics: HTTP and GraphQL request counts and durations per operation,
- * errors per operation and phase, the database pool, and the process (CPU, memory, event loop).
+ * errors per operation and phase, the database pool, the direct task reads' outcomes, and the process
+ * (CPU, memory, event loop).
  * One registry per app instance, so several apps in one process (tests) do not collide.
  */
-export function useMetrics(pool: pg.Pool, statementCount: () => number): Plugin {
+export function createMetrics(pool: pg.Pool, statementCount: () => number): { plugin: Plugin; countDirectRead: (outcome: DirectReadOutcome) => void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -31,7 +33,13 @@ export function useMetrics(pool: pg.Pool, statementCount: () => number): Plugin 
       this.inc(statementCount());
     },
   });
-  return usePrometheus({
+  const directReads = new Counter({
+    name: 'tasks_api_direct_reads_total',
+    help: 'Task reads with a direct plan: answered by it (direct) or handed to graphql-js (graphql: an error, a backward page, no viewer)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const plugin = usePrometheus({
     endpoint: '/metrics',
     registry,
     // Every metric is named: the plugin's defaults switch on per-phase histograms, a t-digest summary
@@ -54,4 +62,5 @@ export function useMetrics(pool: pg.Pool, statementCount: () => number): Plugin 
       graphql_envelop_execute_resolver: false,
     },
   });
+  return { plugin, countDirectRead: (outcome) => directReads.inc({ outcome }) };
 }

@@ -4,6 +4,8 @@ import { allOf, taskOrderBy, taskWhere } from '../tasks/task-query.js';
 import { compileTaskById, compileTaskPage, type PrismaTaskQuery } from '../tasks/task-sql.js';
 import { decodeTaskFilter, decodeTaskOrder } from './task-list.js';
 import { badInput } from './errors.js';
+import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
+import { builder } from './builder.js';
 
 // A paginated task list (Query.tasks, User.tasks, Tag.tasks) and task(id:): one compiled SQL
 // statement for the selections src/tasks/task-sql.ts knows, Prisma for the rest. `tagId` narrows a
@@ -46,4 +48,17 @@ export async function readTask<Query extends PrismaTaskQuery>(context: Context, 
   if (!statement) return context.db.task.findUnique({ ...query, where: { id } } as Prisma.TaskFindUniqueArgs);
   const [row] = await context.services.runStatement(statement);
   return row ?? null;
+}
+
+const createConnectionHelpers = () => prismaConnectionHelpers(builder, 'Task', { cursor: 'id' });
+let connectionHelpers: ReturnType<typeof createConnectionHelpers> | undefined;
+
+/**
+ * plugin-prisma's paging for task lists outside a resolver (src/execution/direct-task-reads.ts): the
+ * same page sizes, cursor format and pageInfo as the `tasks` connections. Made on first use, once
+ * the Task type exists.
+ */
+export function taskConnection() {
+  connectionHelpers ??= createConnectionHelpers();
+  return connectionHelpers;
 }

@@ -47,7 +47,7 @@ export const Task = builder.prismaNode('Task', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
     overdue: t.boolean({
       description: 'Open and due before now. A completed task is never overdue.',
-      resolve: (task) => !task.completed && task.dueAt !== null && task.dueAt.getTime() < Date.now(),
+      resolve: (task) => rules.isOverdue(task, Date.now()),
     }),
     tags: t.field({
       type: [Tag],

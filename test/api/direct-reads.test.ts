@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompleteTaskDocument, CreateTagDocument, CreateTaskDocument } from '../generated/graphql.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+
+// The common task reads are answered without graphql-js' execution (src/execution/). graphql-js
+// stays the reference: every document here goes to two apps on one database, one with direct reads
+// and one with DIRECT_READS=off, and the two response bodies must be the same text, errors included.
+// The metrics then show which documents the direct path answered, so that the comparison is not
+// between graphql-js and itself.
+
+let direct: TestApp;
+let reference: TestApp;
+let token: string;
+let otherToken: string;
+let otherTaskId: string;
+let otherTagId: string;
+const tags: Record<'work' | 'home' | 'bare', string> = { work: '', home: '', bare: '' };
+const taskIds: string[] = [];
+const DAY = 86_400_000;
+const NOW = Date.now();
+
+beforeAll(async () => {
+  direct = await createTestApp();
+  reference = await createTestApp({ database: direct.database, env: { DIRECT_READS: 'off' } });
+  ({ token } = await direct.signUp('direct'));
+  tags.work = (await direct.graphql(CreateTagDocument, { input: { name: 'work', color: '#aa0000' } }, { token })).data!.createTag.id;
+  tags.home = (await direct.graphql(CreateTagDocument, { input: { name: 'Home', color: '#00aa00' } }, { token })).data!.createTag.id;
+  tags.bare = (await direct.graphql(CreateTagDocument, { input: { name: 'bare' } }, { token })).data!.createTag.id;
+  const priorities = ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
+  for (let i = 0; i < 14; i++) {
+    const dueAt = i % 4 === 0 ? null : new Date(NOW + ((i % 5) - 2) * DAY).toISOString();
+    const created = await direct.graphql(
+      CreateTaskDocument,
+      {
+        input: {
+          title: i % 3 === 0 ? `Pay "bill" ${i} \\ é ✓` : `Task ${i}`,
+          description: i % 2 === 0 ? 'call the plumber\nsoon' : '',
+          priority: priorities[i % 5],
+          dueAt,
+          remindAt: i % 3 === 1 && dueAt ? dueAt : undefined,
+          recurrence: i % 5 === 1 && dueAt ? 'FREQ=WEEKLY;BYDAY=MO' : undefined,
+          tagIds: [i % 2 === 0 ? tags.work : null, i % 3 === 0 ? tags.home : null, i % 7 === 0 ? tags.bare : null].filter((id): id is string => id !== null),
+        },
+      },
+      { token },
+    );
+    expect(created.errors).toBeUndefined();
+    taskIds.push(created.data!.createTask.id);
+    if (i % 4 === 1) await direct.graphql(CompleteTaskDocument, { id: created.data!.createTask.id }, { token });
+  }
+  const other = await direct.signUp('direct-other');
+  otherToken = other.token;
+  otherTagId = (await direct.graphql(CreateTagDocument, { input: { name: 'work' } }, { token: otherToken })).data!.createTag.id;
+  otherTaskId = (await direct.graphql(CreateTaskDocument, { input: { title: 'not yours', tagIds: [otherTagId] } }, { token: otherToken })).data!.createTask.id;
+}, 60_000);
+afterAll(async () => {
+  await reference?.close();
+  await direct?.close();
+});
+
+const ALL_TASK_FIELDS = `__typename id title description completed completedAt priority dueAt remindAt reminderSentAt
+  recurrence seriesId version createdAt updatedAt overdue tags { __typename id name color createdAt }`;
+
+interface Case {
+  name: string;
+  query: string;
+  variables?: Record<string, unknown>;
+  /** Whose token; `null` sends none. */
+  as?: 'viewer' | 'other' | null;
+}
+
+const LIST_CASES: Case[] = [
+  {
+    name: 'the benchmark list (S1)',
+    query: 'query S1 { tasks(first: 20, filter: { completed: false }, orderBy: [{ field: DUE_AT, direction: ASC }]) { edges { node { id title dueAt tags { id name } } } } }',
+  },
+  {
+    name: 'every field, __typename, cursors and pageInfo',
+    query: `{ __typename tasks(first: 5) { __typename edges { __typename cursor node { ${ALL_TASK_FIELDS} } }
+      pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor } } }`,
+  },
+  {
+    name: 'aliases, two tags selections and two edges selections',
+    query: `query Aliased($first: Int) { mine: tasks(first: $first, orderBy: [{ field: TITLE, direction: DESC }]) {
+      page: pageInfo { more: hasNextPage }
+      a: edges { node { name: title labels: tags { id } } }
+      b: edges { c: cursor node { tags { name color } colours: tags { color } when: dueAt } } } }`,
+    variables: { first: 7 },
+  },
+  { name: 'no edges at all', query: '{ tasks { pageInfo { hasNextPage endCursor } } }' },
+  { name: 'first over the maximum (a page of 100)', query: '{ tasks(first: 101) { edges { node { id } } } }' },
+  { name: 'an empty page', query: '{ tasks(first: 0) { edges { node { id } } pageInfo { hasNextPage startCursor } } }' },
+  ...[
+    { completed: true },
+    { priorityIn: ['HIGH', 'URGENT'] },
+    { overdue: true },
+    { overdue: false, hasDueDate: true },
+    { recurring: true },
+    { search: 'BILL' },
+    { search: '100%' },
+    { dueBefore: new Date(NOW + DAY).toISOString(), dueAfter: new Date(NOW - 3 * DAY).toISOString() },
+  ].map((filter) => ({
+    name: `filter ${JSON.stringify(filter)}`,
+    query: `query F($filter: TaskFilter, $orderBy: [TaskOrder!]) { tasks(first: 6, filter: $filter, orderBy: $orderBy) {
+      edges { cursor node { id title priority dueAt completed overdue tags { name } } } pageInfo { hasNextPage endCursor } } }`,
+    variables: { filter, orderBy: [{ field: 'PRIORITY', direction: 'DESC' }, { field: 'DUE_AT', direction: 'ASC' }] },
+  })),
+  { name: 'two roots and __typename', query: `{ open: tasks(first: 2, filter: { completed: false }) { edges { node { id } } } done: tasks(first: 2, filter: { completed: true }) { edges { node { id completedAt } } } __typename }` },
+];
+
+const TASK_CASES = (): Case[] => [
+  { name: 'task(id:) with every field', query: `query T($id: ID!) { task(id: $id) { ${ALL_TASK_FIELDS} } }`, variables: { id: taskIds[3] } },
+  { name: 'task(id:) with aliases next to a list', query: `query T($id: ID!) { it: task(id: $id) { key: id tags { id } } tasks(first: 1) { edges { node { id } } } }`, variables: { id: taskIds[0] } },
+  { name: "another user's task is null", query: 'query T($id: ID!) { task(id: $id) { id title } }', variables: { id: otherTaskId } },
+  { name: "another user's tag filters nothing in", query: 'query F($tags: [ID!]) { tasks(filter: { tagIds: $tags }) { edges { node { id } } } }', variables: { tags: [otherTagId] } },
+  { name: 'the other user sees only their own', query: `{ tasks { edges { node { ${ALL_TASK_FIELDS} } } } }`, as: 'other' },
+];
+
+/** Documents the direct path has a plan for but hands to graphql-js, which answers with an error or its own paging. */
+const HANDED_OVER_CASES = (): Case[] => [
+  { name: 'no token', query: '{ tasks { edges { node { id } } } }', as: null },
+  { name: 'a cursor that is not one', query: '{ tasks(after: "bm90IGEgY3Vyc29y") { edges { node { id } } } }' },
+  { name: "a cursor of another user's task", query: 'query P($after: String) { tasks(first: 2, after: $after) { edges { node { id } } } }', variables: { after: Buffer.from(`GPC:S:${otherTaskId}`).toString('base64') } },
+  { name: 'first below zero', query: '{ tasks(first: -1) { edges { node { id } } } }' },
+  { name: 'a search over 200 characters', query: `{ tasks(filter: { search: "${'x'.repeat(201)}" }) { edges { node { id } } } }` },
+  { name: 'a Task id of the wrong type', query: 'query T($id: ID!) { task(id: $id) { id } }', variables: { id: tags.work } },
+  { name: 'a variable of the wrong type', query: 'query P($first: Int) { tasks(first: $first) { edges { node { id } } } }', variables: { first: 'ten' } },
+  { name: 'a backward page', query: '{ tasks(last: 3) { edges { node { id } } pageInfo { hasPreviousPage startCursor } } }' },
+];
+
+/** Documents the direct path has no plan for. */
+const UNPLANNED_CASES: Case[] = [
+  { name: 'totalCount', query: '{ tasks(first: 2) { totalCount edges { node { id } } } }' },
+  { name: 'a fragment', query: 'fragment T on Task { id title } { tasks(first: 2) { edges { node { ...T } } } }' },
+  { name: '@include', query: '{ tasks(first: 2) { edges { node { id title @include(if: false) } } } }' },
+  { name: 'a field the plan does not know', query: '{ tasks(first: 2) { edges { node { id tags { taskCount } } } } }' },
+  { name: 'me', query: '{ me { email } }' },
+];
+
+async function answer(app: TestApp, testCase: Case): Promise<{ status: number; body: string }> {
+  const as = testCase.as === undefined ? 'viewer' : testCase.as;
+  const headers: Record<string, string> = as === null ? {} : { authorization: `Bearer ${as === 'viewer' ? token : otherToken}` };
+  const response = await app.post({ query: testCase.query, variables: testCase.variables ?? {} }, headers);
+  return { status: response.status, body: await response.text() };
+}
+
+async function directReads(outcome: 'direct' | 'graphql'): Promise<number> {
+  const text = await (await direct.yoga.fetch('http://yoga/metrics')).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`tasks_api_direct_reads_total{outcome="${outcome}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** Sends the case to both apps; their answers must be identical. Returns how the direct app's metrics moved. */
+async function compare(testCase: Case) {
+  const before = { direct: await directReads('direct'), graphql: await directReads('graphql') };
+  const mine = await answer(direct, testCase);
+  const theirs = await answer(reference, testCase);
+  expect(mine.body, testCase.name).toBe(theirs.body);
+  expect(mine.status, testCase.name).toBe(theirs.status);
+  return { body: JSON.parse(mine.body) as { data?: unknown; errors?: unknown[] }, direct: (await directReads('direct')) - before.direct, graphql: (await directReads('graphql')) - before.graphql };
+}
+
+describe('direct task reads answer exactly as graphql-js does', () => {
+  it.each(LIST_CASES)('lists: $name', async (testCase) => {
+    const { body, direct: answered } = await compare(testCase);
+    expect(body.errors).toBeUndefined();
+    expect(answered).toBe(1);
+  });
+
+  it('pages through every task with cursors', async () => {
+    let after: string | null = null;
+    const seen: string[] = [];
+    for (let page = 0; page < 10; page++) {
+      const query = 'query P($after: String) { tasks(first: 3, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } }';
+      const { body, direct: answered } = await compare({ name: `page ${page}`, query, variables: { after } });
+      expect(answered).toBe(1);
+      const tasks = (body.data as { tasks: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }).tasks;
+      seen.push(...tasks.edges.map((edge) => edge.node.id));
+      if (!tasks.pageInfo.hasNextPage) break;
+      after = tasks.pageInfo.endCursor;
+    }
+    // The task ids made in beforeAll, and the next occurrences completing made.
+    const all = await answer(direct, { name: 'all', query: '{ tasks(first: 100) { edges { node { id } } } }' });
+    const everyId = (JSON.parse(all.body) as { data: { tasks: { edges: { node: { id: string } }[] } } }).data.tasks.edges.map((edge) => edge.node.id);
+    expect(seen).toEqual(everyId);
+    expect(everyId).toEqual(expect.arrayContaining(taskIds));
+  });
+
+  it('task(id:) and other users', async () => {
+    for (const testCase of TASK_CASES()) {
+      const { body, direct: answered } = await compare(testCase);
+      expect(body.errors, testCase.name).toBeUndefined();
+      expect(answered, testCase.name).toBe(1);
+    }
+    const theirs = await answer(direct, TASK_CASES()[2]!);
+    expect(JSON.parse(theirs.body)).toEqual({ data: { task: null } });
+    const mine = await answer(direct, { name: 'mine', query: '{ tasks(first: 100) { edges { node { id } } } }', as: 'other' });
+    expect(JSON.parse(mine.body).data.tasks.edges).toEqual([{ node: { id: otherTaskId } }]);
+  });
+
+  it('hands errors and backward pages to graphql-js, which answers them as before', async () => {
+    for (const testCase of HANDED_OVER_CASES()) {
+      const { direct: answered, graphql } = await compare(testCase);
+      expect({ name: testCase.name, answered, graphql }).toEqual({ name: testCase.name, answered: 0, graphql: 1 });
+    }
+  });
+
+  it('leaves documents it has no plan for to graphql-js', async () => {
+    for (const testCase of UNPLANNED_CASES) {
+      const { direct: answered, graphql } = await compare(testCase);
+      expect({ name: testCase.name, answered, graphql }).toEqual({ name: testCase.name, answered: 0, graphql: 0 });
+    }
+  });
+});
