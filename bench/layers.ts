@@ -3,8 +3,9 @@
 // Where a request's CPU goes, layer by layer, in this one process and without HTTP: S1 and S2 as
 // (1) the floor's statement through pg, (2) the compiled SQL read our resolvers send
 // (src/tasks/task-sql.ts) and, for comparison, the Prisma query that answers the selections it does
-// not compile, (3) the whole GraphQL request through yoga.fetch, (4) the same GraphQL
-// request with the rows served from memory (yoga, plugins and Pothos without any database), and
+// not compile, (3) the whole GraphQL request through yoga.fetch, answered by the direct task reads
+// (src/execution/) and, for comparison, by graphql-js' execution, (4) the same GraphQL requests
+// with the rows served from memory (yoga and plugins, without any database), and
 // (5) yoga answering an empty operation ({ __typename }) with the same plugins, authentication
 // included. Each cell is CPU microseconds per request (process.cpuUsage: this process only,
 // PostgreSQL not included) after a warm-up. The layers run in interleaved rounds and the table shows
@@ -63,6 +64,9 @@ try {
   if (seeded.rowCount === 0) throw new Error(`no bench data in ${database.description}: run npm run bench -- --quick first (it seeds)`);
 
   const yoga = createApp({ config, prisma, pool, logger: createLogger('warn') });
+  // The same documents through graphql-js' execution, as before the direct task reads (src/execution/).
+  const graphqlJsConfig = { ...config, directReads: false };
+  const graphqlJsYoga = createApp({ config: graphqlJsConfig, prisma, pool, logger: createLogger('warn') });
   const headers = await mintTokens(SECRET, USERS);
   const scoped = scopedClients(prisma);
   const user = (i: number) => 1 + (i % USERS);
@@ -93,13 +97,16 @@ try {
   });
   const fromMemory = async () => rowsInMemory.map((row) => ({ ...row }));
   const memoryDb = { task: { findMany: fromMemory } };
-  const memoryYoga = createApp({
-    config,
-    prisma: { $extends: () => memoryDb } as unknown as PrismaClient,
-    pool,
-    logger: createLogger('warn'),
-    runStatement: fromMemory as never,
-  });
+  const memoryApp = (appConfig: typeof config) =>
+    createApp({
+      config: appConfig,
+      prisma: { $extends: () => memoryDb } as unknown as PrismaClient,
+      pool,
+      logger: createLogger('warn'),
+      runStatement: fromMemory as never,
+    });
+  const memoryYoga = memoryApp(config);
+  const graphqlJsMemoryYoga = memoryApp(graphqlJsConfig);
   const runStatement = createStatementRunner(pool, config.database.preparedStatements);
   // What plugin-prisma hands the resolvers for the scenarios' documents.
   const s1Page = (i: number) =>
@@ -117,11 +124,14 @@ try {
     ['S1 Prisma query (scoped)', (i) =>
       scoped(benchUserId(user(i))).task.findMany({ where: { completed: false }, orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }], take: 21, select: taskSelection })],
     ['S1 GraphQL request', graphql(yoga, DOCUMENTS.S1, () => ({}))],
+    ['S1 GraphQL request, graphql-js execution (DIRECT_READS=off)', graphql(graphqlJsYoga, DOCUMENTS.S1, () => ({}))],
     ['S1 GraphQL request, rows from memory (no database)', graphql(memoryYoga, DOCUMENTS.S1, () => ({}))],
+    ['S1 GraphQL request, rows from memory, graphql-js execution', graphql(graphqlJsMemoryYoga, DOCUMENTS.S1, () => ({}))],
     ['S2 floor statement (pg)', (i) => pool.query(STATEMENTS.S2, [benchUserId(user(i)), taskId(i)])],
     ['S2 compiled SQL read', (i) => runStatement(compileTaskById(benchUserId(user(i)), taskId(i), { select: taskSelection })!)],
     ['S2 Prisma query (scoped)', (i) => scoped(benchUserId(user(i))).task.findUnique({ where: { id: taskId(i) }, select: taskSelection })],
     ['S2 GraphQL request', graphql(yoga, DOCUMENTS.S2, (i) => ({ id: globalId('Task', taskId(i)) }))],
+    ['S2 GraphQL request, graphql-js execution (DIRECT_READS=off)', graphql(graphqlJsYoga, DOCUMENTS.S2, (i) => ({ id: globalId('Task', taskId(i)) }))],
     ['{ __typename } GraphQL request', graphql(yoga, '{ __typename }', () => ({}))],
   ];
 
