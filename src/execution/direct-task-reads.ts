@@ -1,18 +1,20 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { getArgumentValues, getVariableValues, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../context.js';
+import type { Context, ViewerContext } from '../context.js';
 import { COMPLEXITY_LIMIT } from '../schema/complexity.js';
 import { decodeId } from '../schema/global-id.js';
-import { readTask, readTaskPage, taskConnection, type TaskListArgs } from '../schema/task-connection.js';
-import { planTaskRead, type RootPlan, type TaskReadPlan } from './task-read-plan.js';
+import { readTaskJsonPage, taskConnection, type TaskListArgs } from '../schema/task-connection.js';
+import { compileTaskJsonById } from '../tasks/task-sql.js';
+import { planTaskRead, type RootPlan, type TaskJsonRow, type TaskReadPlan } from './task-read-plan.js';
 
-// Executes the documents src/execution/task-read-plan.ts has a plan for: the arguments and the rows
-// come from the same code the resolvers use (plugin-prisma's paging, the compiled SQL, the viewer's
-// scope), only graphql-js' walk over the result is replaced. Anything out of the ordinary — no viewer,
-// a variable or argument graphql-js or a resolver would refuse, a query over the complexity limit,
-// a database error — is handed to graphql-js, which answers it exactly as it would have: these are
-// reads, so running one again changes nothing.
+// Executes the documents src/execution/task-read-plan.ts has a plan for. The arguments, paging and
+// cursors come from the same code the resolvers use (plugin-prisma's connection helpers, the task
+// list decoding, the compiler's scoping), and PostgreSQL writes each task's JSON; only graphql-js'
+// walk over the result and its serialization are replaced. Anything out of the ordinary — no
+// viewer, a variable or argument graphql-js or a resolver would refuse, a query over the
+// complexity limit, a backward page, a database error — is handed to graphql-js, which answers it
+// exactly as it would have: these are reads, so running one again changes nothing.
 
 export type DirectReadOutcome = 'direct' | 'graphql';
 
@@ -36,15 +38,30 @@ export function useDirectTaskReads(schema: GraphQLSchema, onOutcome: (outcome: D
           (executionArgs.contextValue as Context).logger.debug({ err: error }, 'direct read handed to graphql-js');
           return null;
         });
-        onOutcome(data ? 'direct' : 'graphql');
-        return data ? { data } : executeFn(executionArgs);
+        onOutcome(data === null ? 'graphql' : 'direct');
+        return data === null ? executeFn(executionArgs) : resultOf(data);
       });
     },
   };
 }
 
-/** The response's data, or null to let graphql-js answer. */
-async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: ExecutionArgs): Promise<Record<string, unknown> | null> {
+/**
+ * The execution result around the response's data, already JSON. yoga writes a result with its own
+ * `stringify` (as graphql-jit's are) with it; a plugin that reads `data` gets it parsed.
+ */
+function resultOf(dataJson: string) {
+  let data: unknown;
+  return {
+    get data() {
+      data ??= JSON.parse(dataJson);
+      return data as Record<string, unknown>;
+    },
+    stringify: () => `{"data":${dataJson}}`,
+  };
+}
+
+/** The response's data as JSON, or null to let graphql-js answer. */
+async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: ExecutionArgs): Promise<string | null> {
   const context = args.contextValue as Context;
   if (!context.viewer) return null;
   const rawVariables = args.variableValues ?? {};
@@ -53,25 +70,24 @@ async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: Exec
   const { complexity, depth, breadth } = complexityFromQuery(args.document, { schema, variables: rawVariables, ctx: context });
   if (complexity > COMPLEXITY_LIMIT.complexity || depth > COMPLEXITY_LIMIT.depth || breadth > COMPLEXITY_LIMIT.breadth) return null;
 
-  const values = await Promise.all(plan.roots.map((root) => resolveRoot(root, context, variables.coerced)));
-  const data: Record<string, unknown> = {};
-  plan.roots.forEach((root, index) => {
-    data[root.key] = values[index];
-  });
-  return data;
+  const values = await Promise.all(plan.roots.map((root) => writeRoot(root, context as ViewerContext, variables.coerced)));
+  if (values.includes(null)) return null;
+  return `{${plan.roots.map((root, index) => `${JSON.stringify(root.key)}:${values[index]}`).join(',')}}`;
 }
 
-async function resolveRoot(root: RootPlan, context: Context, variables: Record<string, unknown>): Promise<unknown> {
-  if (root.kind === 'typename') return root.build(undefined as never);
-  const args = getArgumentValues(root.field!, root.node, variables);
+/** One root field's JSON, or null when graphql-js should answer the document. */
+async function writeRoot(root: RootPlan, context: ViewerContext, variables: Record<string, unknown>): Promise<string | null> {
+  if (root.kind === 'typename') return root.write();
+  const args = getArgumentValues(root.field, root.node, variables);
   if (root.kind === 'task') {
-    const row = await readTask(context, { select: root.select }, decodeId(args.id as string, 'Task', 'id'));
-    return row === null ? null : root.build(row as never);
+    const statement = compileTaskJsonById(context.viewer.id, decodeId(args.id as string, 'Task', 'id'), root.fields, new Date());
+    const [row] = (await context.services.runStatement(statement)) as unknown as TaskJsonRow[];
+    return root.write((row ?? null) as never);
   }
   // Backward pages (last/before) keep plugin-prisma's own reading of them: graphql-js.
-  if (args.last != null || args.before != null) throw new Error('backward page');
+  if (args.last != null || args.before != null) return null;
   const connection = taskConnection();
-  const query = connection.getQuery(args, context, () => ({ select: root.select }));
-  const rows = await readTaskPage(context, query, args as TaskListArgs);
-  return root.build(connection.resolve(rows, args, context) as never);
+  const query = connection.getQuery(args, context, () => null);
+  const rows = await readTaskJsonPage(context, query, args as TaskListArgs, root.fields);
+  return rows && root.write(connection.resolve(rows as never, args, context) as never);
 }

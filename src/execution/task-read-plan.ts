@@ -1,4 +1,3 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import {
   getNamedType,
   isLeafType,
@@ -12,73 +11,74 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { isOverdue } from '../tasks/task-rules.js';
+import type { TagJsonField, TaskJsonField } from '../tasks/task-sql.js';
 
-// The task reads clients send most (Query.tasks and Query.task over task columns and tags), turned
-// once per document into a plan: the Prisma-style selection the compiled SQL reads
-// (src/tasks/task-sql.ts) and a function that builds the response from its rows. graphql-js,
-// Pothos' resolver wrappers and plugin-prisma's selection bookkeeping cost ~400 us of CPU for a page
-// of 20 tasks (npm run bench:layers) where building the same objects directly costs a few
-// microseconds. A document the plan does not know in full (fragments, directives, other fields,
-// mutations) gets no plan, and graphql-js executes it as always.
+// The task reads clients send most (Query.tasks and Query.task over task fields and tags), turned
+// once per document into a plan: the fields PostgreSQL writes as each task's JSON
+// (src/tasks/task-sql.ts, TaskJsonField) and a function that writes the rest of the response text
+// around them (connection, edges, cursors, pageInfo). graphql-js, Pothos' resolver wrappers and
+// plugin-prisma's selection bookkeeping cost ~700 us of CPU for a page of 20 tasks, parsing the rows
+// and serializing the result ~150 us more (npm run bench:layers). A document the plan does not know
+// in full (fragments, directives, other fields, mutations) gets no plan, and graphql-js executes it
+// as always.
 
-/** Builds one response value from its source (a row, an edge, a connection). */
-type Build = (source: never) => unknown;
+/** Writes one JSON value of the response from its source (a connection, an edge, a row). */
+type Write = (source: never) => string;
 
-interface Row {
-  [column: string]: unknown;
-  completed: boolean;
-  dueAt: Date | null;
+type WithoutKey<Field> = Field extends unknown ? Omit<Field, 'key'> : never;
+
+/** Task fields PostgreSQL can write, by GraphQL field name. */
+const TASK_FIELDS: Record<string, WithoutKey<TaskJsonField>> = {
+  id: { kind: 'globalId' },
+  title: { kind: 'column', column: 'title' },
+  description: { kind: 'column', column: 'description' },
+  completed: { kind: 'column', column: 'completed' },
+  completedAt: { kind: 'timestamp', column: 'completedAt' },
+  priority: { kind: 'column', column: 'priority' },
+  dueAt: { kind: 'timestamp', column: 'dueAt' },
+  remindAt: { kind: 'timestamp', column: 'remindAt' },
+  reminderSentAt: { kind: 'timestamp', column: 'reminderSentAt' },
+  recurrence: { kind: 'column', column: 'recurrence' },
+  seriesId: { kind: 'column', column: 'seriesId' },
+  version: { kind: 'column', column: 'version' },
+  createdAt: { kind: 'timestamp', column: 'createdAt' },
+  updatedAt: { kind: 'timestamp', column: 'updatedAt' },
+  overdue: { kind: 'overdue' },
+};
+
+const TAG_FIELDS: Record<string, WithoutKey<TagJsonField>> = {
+  id: { kind: 'globalId' },
+  name: { kind: 'column', column: 'name' },
+  color: { kind: 'column', column: 'color' },
+  createdAt: { kind: 'timestamp', column: 'createdAt' },
+};
+
+/** A compiled task row: its id (for cursors) and its response object as JSON text. */
+export interface TaskJsonRow {
+  id: string;
+  json: string;
 }
 
-/** Task fields read straight from the row, and the columns they need beyond the four always read. */
-const TASK_FIELDS: Record<string, { value: (task: Row) => unknown; column?: string }> = {
-  id: { value: (task) => encodeGlobalID('Task', task.id as string) },
-  title: { value: (task) => task.title },
-  dueAt: { value: (task) => task.dueAt },
-  completed: { value: (task) => task.completed },
-  overdue: { value: (task) => isOverdue(task, Date.now()) },
-  description: { value: (task) => task.description, column: 'description' },
-  completedAt: { value: (task) => task.completedAt, column: 'completedAt' },
-  priority: { value: (task) => task.priority, column: 'priority' },
-  remindAt: { value: (task) => task.remindAt, column: 'remindAt' },
-  reminderSentAt: { value: (task) => task.reminderSentAt, column: 'reminderSentAt' },
-  recurrence: { value: (task) => task.recurrence, column: 'recurrence' },
-  seriesId: { value: (task) => task.seriesId, column: 'seriesId' },
-  version: { value: (task) => task.version, column: 'version' },
-  createdAt: { value: (task) => task.createdAt, column: 'createdAt' },
-  updatedAt: { value: (task) => task.updatedAt, column: 'updatedAt' },
-};
-/** What Task's select mode always reads (src/schema/task.ts). */
-const TASK_ALWAYS = { id: true, title: true, dueAt: true, completed: true };
-
-const TAG_FIELDS: Record<string, { value: (tag: Row) => unknown; column?: string }> = {
-  id: { value: (tag) => encodeGlobalID('Tag', tag.id as string) },
-  name: { value: (tag) => tag.name },
-  color: { value: (tag) => tag.color, column: 'color' },
-  createdAt: { value: (tag) => tag.createdAt, column: 'createdAt' },
-};
-const TAG_ALWAYS = { id: true, name: true };
-
-export interface RootPlan {
-  /** The response key (alias or name). */
-  key: string;
-  kind: 'tasks' | 'task' | 'typename';
-  node: FieldNode;
-  /** Query's field (its arguments); none for __typename. */
-  field?: GraphQLField<unknown, unknown>;
-  /** What the compiled statement reads for each task. */
-  select: Record<string, unknown>;
-  /** tasks: from plugin-prisma's connection object; task: from a row. */
-  build: Build;
-}
+export type RootPlan =
+  | { key: string; kind: 'typename'; write: () => string }
+  | {
+      key: string;
+      kind: 'tasks' | 'task';
+      node: FieldNode;
+      /** Query's field, for its arguments. */
+      field: GraphQLField<unknown, unknown>;
+      /** What PostgreSQL writes for each task. */
+      fields: TaskJsonField[];
+      /** tasks: from plugin-prisma's connection object over TaskJsonRows; task: from a TaskJsonRow or null. */
+      write: Write;
+    };
 
 export interface TaskReadPlan {
   operation: OperationDefinitionNode;
   roots: RootPlan[];
 }
 
-/** Thrown while planning: the document asks for something the plan does not build. */
+/** Thrown while planning: the document asks for something the plan does not write. */
 class NotPlannable extends Error {}
 
 /** The plan for a document, or null when graphql-js should execute it. */
@@ -90,16 +90,13 @@ export function planTaskRead(schema: GraphQLSchema, document: DocumentNode): Tas
   try {
     const query = schema.getQueryType()!;
     const roots = fieldsOf(operation.selectionSet).map(([key, node]): RootPlan => {
-      const field = query.getFields()[node.name.value];
-      if (node.name.value === '__typename') return { key, kind: 'typename', node, select: {}, build: () => query.name };
-      const columns = new TaskColumns();
-      if (node.name.value === 'tasks') {
-        const build = connectionPlan(schema, subselection(node), columns);
-        return { key, kind: 'tasks', node, field, select: columns.toSelect(), build };
-      }
-      if (node.name.value === 'task') {
-        const build = taskPlan(schema, subselection(node), columns);
-        return { key, kind: 'task', node, field, select: columns.toSelect(), build };
+      const name = node.name.value;
+      const field = query.getFields()[name];
+      if (name === '__typename') return { key, kind: 'typename', write: () => JSON.stringify(query.name) };
+      if (name === 'tasks' && field) return { key, kind: 'tasks', node, field, ...connectionPlan(schema, subselection(node)) };
+      if (name === 'task' && field) {
+        const fields = taskFields(schema, subselection(node));
+        return { key, kind: 'task', node, field, fields, write: ((row: TaskJsonRow | null) => (row ? row.json : 'null')) as Write };
       }
       throw new NotPlannable();
     });
@@ -131,127 +128,102 @@ function objectType(schema: GraphQLSchema, name: string): GraphQLObjectType {
   return schema.getType(name) as GraphQLObjectType;
 }
 
-/** An object with the given response keys, built in their order (graphql-js' order). */
-function objectOf(entries: Array<[string, Build]>): Build {
-  return ((source: never) => {
-    const result: Record<string, unknown> = {};
-    for (const [key, build] of entries) result[key] = build(source);
-    return result;
-  }) as Build;
+/** A leaf field of `type`, checked against the schema: no arguments, no selection. */
+function leafField(type: GraphQLObjectType, node: FieldNode): GraphQLField<unknown, unknown> {
+  const field = type.getFields()[node.name.value];
+  if (!field || !isLeafType(getNamedType(field.type)) || field.args.length > 0 || node.selectionSet || node.arguments?.length) throw new NotPlannable();
+  return field;
 }
 
-/** A leaf, serialized by its schema type as graphql-js would; null where the schema forbids it is not answered here. */
-function leafOf(type: GraphQLObjectType, name: string, value: (source: never) => unknown): Build {
-  const field = type.getFields()[name];
-  const leafType = field && getNamedType(field.type);
-  if (!field || !leafType || !isLeafType(leafType) || field.args.length > 0) throw new NotPlannable();
-  const required = isNonNullType(field.type);
-  return ((source: never) => {
-    const raw = value(source);
-    if (raw === null || raw === undefined) {
-      if (required) throw new Error(`${type.name}.${name} is null`);
-      return null;
-    }
-    return leafType.serialize(raw);
-  }) as Build;
-}
-
-/** Fields of a plain leaf-only object (PageInfo, TaskEdge.cursor), read by property name. */
-function propertyOf(type: GraphQLObjectType, node: FieldNode, name = node.name.value): Build {
-  if (node.selectionSet) throw new NotPlannable();
-  return leafOf(type, name, (source: Record<string, unknown>) => source[name]);
-}
-
-/**
- * The columns a document's task fields need, gathered across every place it selects tasks (two
- * aliased `tags` fields, say), so that one statement reads them all.
- */
-class TaskColumns {
-  private readonly columns = new Set<string>();
-  private tagColumns: Set<string> | null = null;
-
-  add(column: string | undefined) {
-    if (column) this.columns.add(column);
-  }
-
-  addTag(column: string | undefined) {
-    this.tagColumns ??= new Set();
-    if (column) this.tagColumns.add(column);
-  }
-
-  /** The selection in plugin-prisma's shape, as Task's and Tag's select modes would ask for it. */
-  toSelect(): Record<string, unknown> {
-    const select: Record<string, unknown> = { ...TASK_ALWAYS };
-    for (const column of this.columns) select[column] = true;
-    if (this.tagColumns) {
-      const tag: Record<string, unknown> = { ...TAG_ALWAYS };
-      for (const column of this.tagColumns) tag[column] = true;
-      select.taskTags = { select: { tag: { select: tag } }, orderBy: { tag: { name: 'asc' } } };
-    }
-    return select;
-  }
-}
-
-function taskPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode, columns: TaskColumns): Build {
+/** What PostgreSQL writes for a task's selection. */
+function taskFields(schema: GraphQLSchema, selectionSet: SelectionSetNode): TaskJsonField[] {
   const type = objectType(schema, 'Task');
-  const entries = fieldsOf(selectionSet).map(([key, node]): [string, Build] => {
+  return fieldsOf(selectionSet).map(([key, node]): TaskJsonField => {
     const name = node.name.value;
-    if (name === '__typename') return [key, () => type.name];
-    if (name === 'tags') {
-      const tag = tagPlan(schema, subselection(node), columns);
-      return [key, ((task: { taskTags: Array<{ tag: never }> }) => task.taskTags.map((link) => tag(link.tag))) as Build];
-    }
+    if (name === '__typename') return { key, kind: 'constant', value: type.name };
+    if (name === 'tags') return { key, kind: 'tags', fields: tagFields(schema, subselection(node)) };
     const field = TASK_FIELDS[name];
-    if (!field || node.selectionSet) throw new NotPlannable();
-    columns.add(field.column);
-    return [key, leafOf(type, name, field.value as (source: never) => unknown)];
+    if (!field) throw new NotPlannable();
+    leafField(type, node);
+    return { key, ...field } as TaskJsonField;
   });
-  return objectOf(entries);
 }
 
-function tagPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode, columns: TaskColumns): Build {
+function tagFields(schema: GraphQLSchema, selectionSet: SelectionSetNode): TagJsonField[] {
   const type = objectType(schema, 'Tag');
-  columns.addTag(undefined);
-  const entries = fieldsOf(selectionSet).map(([key, node]): [string, Build] => {
+  return fieldsOf(selectionSet).map(([key, node]): TagJsonField => {
     const name = node.name.value;
-    if (name === '__typename') return [key, () => type.name];
+    if (name === '__typename') return { key, kind: 'constant', value: type.name };
     const field = TAG_FIELDS[name];
-    if (!field || node.selectionSet) throw new NotPlannable();
-    columns.addTag(field.column);
-    return [key, leafOf(type, name, field.value as (source: never) => unknown)];
+    if (!field) throw new NotPlannable();
+    leafField(type, node);
+    return { key, ...field } as TagJsonField;
   });
-  return objectOf(entries);
 }
+
+/** An object with the given response keys, written in their order (graphql-js' order). */
+function objectOf(entries: Array<[string, Write]>): Write {
+  const prefixes = entries.map(([key], index) => `${index === 0 ? '' : ','}${JSON.stringify(key)}:`);
+  return ((source: never) => {
+    let text = '{';
+    for (let index = 0; index < entries.length; index++) text += prefixes[index] + entries[index]![1](source);
+    return `${text}}`;
+  }) as Write;
+}
+
+/** A leaf read by property name (PageInfo's fields, an edge's cursor), serialized by its schema type as graphql-js would. */
+function propertyOf(type: GraphQLObjectType, node: FieldNode): Write {
+  const field = leafField(type, node);
+  const leafType = getNamedType(field.type) as Parameters<typeof isLeafType>[0] & { serialize(value: unknown): unknown };
+  const name = node.name.value;
+  const required = isNonNullType(field.type);
+  return ((source: Record<string, unknown>) => {
+    const value = source[name];
+    if (value === null || value === undefined) {
+      if (required) throw new Error(`${type.name}.${name} is null`);
+      return 'null';
+    }
+    return JSON.stringify(leafType.serialize(value));
+  }) as Write;
+}
+
+const typenameOf = (type: GraphQLObjectType): Write => {
+  const text = JSON.stringify(type.name);
+  return () => text;
+};
 
 /** A TaskConnection from plugin-prisma's connection object ({ edges: [{ cursor, node }], pageInfo }). */
-function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode, columns: TaskColumns): Build {
+function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): { fields: TaskJsonField[]; write: Write } {
   const connectionType = objectType(schema, 'TaskConnection');
   const edgeType = objectType(schema, 'TaskEdge');
   const pageInfoType = objectType(schema, 'PageInfo');
-  const entries = fieldsOf(selectionSet).map(([key, node]): [string, Build] => {
+  // One JSON text per task: a second, different `node` selection would need a second one.
+  let fields: TaskJsonField[] | undefined;
+  const entries = fieldsOf(selectionSet).map(([key, node]): [string, Write] => {
     const name = node.name.value;
-    if (name === '__typename') return [key, () => connectionType.name];
+    if (name === '__typename') return [key, typenameOf(connectionType)];
     if (name === 'pageInfo') {
       const pageInfo = objectOf(
-        fieldsOf(subselection(node)).map(([infoKey, infoNode]): [string, Build] =>
-          infoNode.name.value === '__typename' ? [infoKey, () => pageInfoType.name] : [infoKey, propertyOf(pageInfoType, infoNode)],
-        ),
+        fieldsOf(subselection(node)).map(([infoKey, infoNode]): [string, Write] => [
+          infoKey,
+          infoNode.name.value === '__typename' ? typenameOf(pageInfoType) : propertyOf(pageInfoType, infoNode),
+        ]),
       );
-      return [key, ((connection: { pageInfo: never }) => pageInfo(connection.pageInfo)) as Build];
+      return [key, ((connection: { pageInfo: never }) => pageInfo(connection.pageInfo)) as Write];
     }
     // totalCount (a second statement) and anything else: graphql-js.
     if (name !== 'edges') throw new NotPlannable();
     const edge = objectOf(
-      fieldsOf(subselection(node)).map(([edgeKey, edgeNode]): [string, Build] => {
+      fieldsOf(subselection(node)).map(([edgeKey, edgeNode]): [string, Write] => {
         const edgeField = edgeNode.name.value;
-        if (edgeField === '__typename') return [edgeKey, () => edgeType.name];
+        if (edgeField === '__typename') return [edgeKey, typenameOf(edgeType)];
         if (edgeField === 'cursor') return [edgeKey, propertyOf(edgeType, edgeNode)];
-        if (edgeField !== 'node') throw new NotPlannable();
-        const task = taskPlan(schema, subselection(edgeNode), columns);
-        return [edgeKey, ((item: { node: never }) => task(item.node)) as Build];
+        if (edgeField !== 'node' || fields) throw new NotPlannable();
+        fields = taskFields(schema, subselection(edgeNode));
+        return [edgeKey, ((item: { node: TaskJsonRow }) => item.node.json) as Write];
       }),
     );
-    return [key, ((connection: { edges: never[] }) => connection.edges.map((item) => edge(item))) as Build];
+    return [key, ((connection: { edges: never[] }) => `[${connection.edges.map((item) => edge(item)).join(',')}]`) as Write];
   });
-  return objectOf(entries);
+  return { fields: fields ?? [], write: objectOf(entries) };
 }

@@ -1,7 +1,8 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Context } from '../context.js';
+import type { Context, ViewerContext } from '../context.js';
 import { allOf, taskOrderBy, taskWhere } from '../tasks/task-query.js';
-import { compileTaskById, compileTaskPage, type PrismaTaskQuery } from '../tasks/task-sql.js';
+import { compileTaskById, compileTaskPage, type PrismaTaskQuery, type TaskJsonField, type TaskPageRequest } from '../tasks/task-sql.js';
+import type { TaskJsonRow } from '../execution/task-read-plan.js';
 import { decodeTaskFilter, decodeTaskOrder } from './task-list.js';
 import { badInput } from './errors.js';
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
@@ -26,20 +27,31 @@ export function taskListQuery(args: TaskListArgs, tagId?: string) {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * A page of the viewer's tasks for plugin-prisma's paging and selection (`query`). A cursor that does
- * not hold one of our ids is bad input, not a query.
- */
-export async function readTaskPage<Query extends PrismaTaskQuery>(context: Context, query: Query, args: TaskListArgs, tagId?: string) {
+/** The compiler's request for a page; a cursor that does not hold one of our ids is bad input, not a query. */
+function pageRequest(viewerId: string, query: PrismaTaskQuery, args: TaskListArgs, tagId: string | undefined): TaskPageRequest {
   const cursorId = query.cursor?.id;
   if (query.cursor && !(typeof cursorId === 'string' && UUID.test(cursorId))) {
     throw badInput([{ path: 'after' in args && args.after ? 'after' : 'before', message: 'not a cursor of this list' }]);
   }
-  const filter = decodeTaskFilter(args.filter);
-  const order = decodeTaskOrder(args.orderBy);
-  const statement = context.viewer && compileTaskPage({ viewerId: context.viewer.id, query, filter, order, tagId, now: new Date() });
+  return { viewerId, query, filter: decodeTaskFilter(args.filter), order: decodeTaskOrder(args.orderBy), tagId, now: new Date() };
+}
+
+/** A page of the viewer's tasks for plugin-prisma's paging and selection (`query`). */
+export async function readTaskPage<Query extends PrismaTaskQuery>(context: Context, query: Query, args: TaskListArgs, tagId?: string) {
+  // Checked and decoded with or without a viewer, so that bad input is reported the same either way.
+  const request = pageRequest(context.viewer?.id ?? '', query, args, tagId);
+  const statement = context.viewer ? compileTaskPage(request) : null;
   if (statement) return context.services.runStatement(statement);
   return context.db.task.findMany({ ...query, ...taskListQuery(args, tagId) } as Prisma.TaskFindManyArgs);
+}
+
+/**
+ * A page of the viewer's tasks for plugin-prisma's paging (`query`), each as its id and the JSON
+ * `fields` ask for (the direct task reads, src/execution/); null for a page only Prisma reads.
+ */
+export async function readTaskJsonPage(viewer: ViewerContext, query: PrismaTaskQuery, args: TaskListArgs, fields: readonly TaskJsonField[]) {
+  const statement = compileTaskPage({ ...pageRequest(viewer.viewer.id, query, args, undefined), json: fields });
+  return statement && ((await viewer.services.runStatement(statement)) as unknown as TaskJsonRow[]);
 }
 
 /** One of the viewer's tasks, or null. */

@@ -39,6 +39,8 @@ export interface TaskPageRequest {
   /** Only tasks carrying this tag (Tag.tasks). */
   tagId?: string;
   now: Date;
+  /** Instead of the rows `query.select` asks for: each task's id and its response JSON (see compileTaskJson). */
+  json?: readonly TaskJsonField[];
 }
 
 const TASK_COLUMNS: Record<string, string> = {
@@ -197,12 +199,73 @@ function afterCursor(keys: OrderKey[]): string {
 }
 
 /**
+ * A field of a task's GraphQL response, for PostgreSQL to build as JSON (the direct task reads,
+ * src/execution/): a column as it is, a timestamp as the DateTime scalar writes it, the Relay
+ * global ID, whether the task is overdue, a constant (__typename), or the tag list.
+ */
+export type TaskJsonField =
+  | { key: string; kind: 'column' | 'timestamp'; column: string }
+  | { key: string; kind: 'globalId' | 'overdue' }
+  | { key: string; kind: 'constant'; value: string }
+  | { key: string; kind: 'tags'; fields: readonly TagJsonField[] };
+export type TagJsonField = Exclude<TaskJsonField, { kind: 'overdue' | 'tags' }>;
+
+/** GraphQL response keys and type names are plain names; anything else never reaches the SQL text. */
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+const checkedName = (name: string) => {
+  if (!NAME.test(name)) throw new Error(`not a GraphQL name: ${JSON.stringify(name)}`);
+  return name;
+};
+// Date#toISOString's format, in UTC; to_char truncates to milliseconds as node-postgres does.
+const isoTimestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+// base64 of "Task:<uuid>" is 56 characters, under the 76 at which encode() would break the line.
+const globalIdOf = (typename: 'Task' | 'Tag', alias: string) => `encode(convert_to('${typename}:' || ${alias}.id::text, 'UTF8'), 'base64')`;
+
+/**
+ * A JSON object with these keys in this order. row_to_json writes it compactly, exactly as
+ * JSON.stringify would, so the response reads the same whichever path answered it.
+ */
+const jsonObject = (entries: Array<[string, string]>) =>
+  `(SELECT row_to_json(j) FROM (SELECT ${entries.map(([key, value]) => `${value} AS "${checkedName(key)}"`).join(', ')}) j)`;
+
+function jsonValue(field: TaskJsonField, alias: 't' | 'g', columns: Record<string, string>, now: () => string): string {
+  switch (field.kind) {
+    case 'column':
+    case 'timestamp': {
+      const column = columns[field.column];
+      if (!column) throw new Error(`no such column: ${field.column}`);
+      return field.kind === 'column' ? `${alias}.${column}` : isoTimestamp(`${alias}.${column}`);
+    }
+    case 'globalId':
+      return globalIdOf(alias === 't' ? 'Task' : 'Tag', alias);
+    case 'constant':
+      return `'${checkedName(field.value)}'`;
+    case 'overdue':
+      return `(NOT t.completed AND t.due_at IS NOT NULL AND t.due_at < ${now()})`;
+    case 'tags': {
+      const tag = jsonObject(field.fields.map((tagField) => [tagField.key, jsonValue(tagField, 'g', TAG_COLUMNS, now)]));
+      // string_agg rather than json_agg, whose output puts spaces between the elements.
+      return `(SELECT COALESCE('[' || string_agg(${tag}::text, ',' ORDER BY g.name) || ']', '[]')::json
+        FROM task_tags tt JOIN tags g ON g.id = tt.tag_id AND g.user_id = $1 WHERE tt.task_id = t.id AND tt.user_id = $1)`;
+    }
+  }
+}
+
+/** The SELECT list of a JSON read: the task's id (for cursors) and its response object as text. */
+function jsonColumns(fields: readonly TaskJsonField[], now: Date, parameters: Parameters): string[] {
+  let at: string | undefined;
+  const nowParameter = () => (at ??= parameters.add(now.toISOString(), 'timestamptz'));
+  const object = jsonObject(fields.map((field) => [field.key, jsonValue(field, 't', TASK_COLUMNS, nowParameter)]));
+  return ['t.id AS "id"', `${object}::text AS "json"`];
+}
+
+/**
  * A page of the viewer's tasks: plugin-prisma's `take` (first + 1) rows, after its cursor when it
  * has one. Null for backward paging (negative take) and anything else Prisma should answer.
  */
 export function compileTaskPage(request: TaskPageRequest): SqlStatement | null {
   const { query } = request;
-  const select = selection(query);
+  const select = request.json ? { columns: [], tagDates: [] } : selection(query);
   const take = query.take;
   if (!select || typeof take !== 'number' || !Number.isInteger(take) || take <= 0) return null;
   const cursorId = query.cursor?.id;
@@ -224,7 +287,8 @@ export function compileTaskPage(request: TaskPageRequest): SqlStatement | null {
     from += ` CROSS JOIN (SELECT ${columns} FROM tasks WHERE id = ${parameters.add(cursorId, 'uuid')} AND user_id = $1) c`;
     conditions.push(afterCursor(keys));
   }
-  const text = `SELECT ${select.columns.join(', ')} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderByClause(keys)} LIMIT ${parameters.add(take, 'int')}`;
+  const columns = request.json ? jsonColumns(request.json, request.now, parameters) : select.columns;
+  const text = `SELECT ${columns.join(', ')} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderByClause(keys)} LIMIT ${parameters.add(take, 'int')}`;
   return { text, values: parameters.values, tagDates: select.tagDates, prepare: !request.filter?.search?.trim() };
 }
 
@@ -235,6 +299,14 @@ export function compileTaskById(viewerId: string, id: string, query: PrismaTaskQ
   const parameters = new Parameters(viewerId);
   const text = `SELECT ${select.columns.join(', ')} FROM tasks t WHERE t.user_id = $1 AND t.id = ${parameters.add(id, 'uuid')}`;
   return { text, values: parameters.values, tagDates: select.tagDates };
+}
+
+/** One of the viewer's tasks by id, as its id and response JSON (see compileTaskJson); no row when it is not the viewer's. */
+export function compileTaskJsonById(viewerId: string, id: string, fields: readonly TaskJsonField[], now: Date): SqlStatement {
+  const parameters = new Parameters(viewerId);
+  const idParameter = parameters.add(id, 'uuid');
+  const text = `SELECT ${jsonColumns(fields, now, parameters).join(', ')} FROM tasks t WHERE t.user_id = $1 AND t.id = ${idParameter}`;
+  return { text, values: parameters.values, tagDates: [] };
 }
 
 /** The columns createTask writes; undefined ones are left to their defaults. */

@@ -80,11 +80,11 @@ const LIST_CASES: Case[] = [
       pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor } } }`,
   },
   {
-    name: 'aliases, two tags selections and two edges selections',
+    name: 'aliases and two tags selections',
     query: `query Aliased($first: Int) { mine: tasks(first: $first, orderBy: [{ field: TITLE, direction: DESC }]) {
       page: pageInfo { more: hasNextPage }
-      a: edges { node { name: title labels: tags { id } } }
-      b: edges { c: cursor node { tags { name color } colours: tags { color } when: dueAt } } } }`,
+      a: edges { c: cursor node { name: title labels: tags { id } tags { name color } colours: tags { color } when: dueAt } }
+      b: edges { cursor } } }`,
     variables: { first: 7 },
   },
   { name: 'no edges at all', query: '{ tasks { pageInfo { hasNextPage endCursor } } }' },
@@ -135,6 +135,7 @@ const UNPLANNED_CASES: Case[] = [
   { name: '@include', query: '{ tasks(first: 2) { edges { node { id title @include(if: false) } } } }' },
   { name: 'a field the plan does not know', query: '{ tasks(first: 2) { edges { node { id tags { taskCount } } } } }' },
   { name: 'me', query: '{ me { email } }' },
+  { name: 'two different node selections', query: '{ tasks(first: 2) { a: edges { node { id } } b: edges { node { title } } } }' },
 ];
 
 async function answer(app: TestApp, testCase: Case): Promise<{ status: number; body: string }> {

@@ -1,41 +1,46 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { planTaskRead } from '../../src/execution/task-read-plan.js';
+import { planTaskRead, type RootPlan } from '../../src/execution/task-read-plan.js';
 import { schema } from '../../src/schema/index.js';
 
 // Which documents the direct task reads take on, and what their one statement reads. What they
 // answer is compared with graphql-js in test/api/direct-reads.test.ts.
 
 const plan = (document: string) => planTaskRead(schema, parse(document));
-const ALWAYS = { id: true, title: true, dueAt: true, completed: true };
-const TAGS_BY_NAME = { orderBy: { tag: { name: 'asc' } } };
+const fieldsOf = (root: RootPlan | undefined) => (root && root.kind !== 'typename' ? root.fields : undefined);
 
 describe('planTaskRead', () => {
-  it('plans the benchmark list and reads only the columns it shows', () => {
+  it('plans the benchmark list: PostgreSQL writes each task with its response keys', () => {
     const read = plan('query S1 { tasks(first: 20) { edges { node { id title dueAt tags { id name } } } } }');
     expect(read?.roots.map((root) => [root.key, root.kind])).toEqual([['tasks', 'tasks']]);
-    expect(read?.roots[0]!.select).toEqual({ ...ALWAYS, taskTags: { select: { tag: { select: { id: true, name: true } } }, ...TAGS_BY_NAME } });
+    expect(fieldsOf(read?.roots[0])).toEqual([
+      { key: 'id', kind: 'globalId' },
+      { key: 'title', kind: 'column', column: 'title' },
+      { key: 'dueAt', kind: 'timestamp', column: 'dueAt' },
+      { key: 'tags', kind: 'tags', fields: [{ key: 'id', kind: 'globalId' }, { key: 'name', kind: 'column', column: 'name' }] },
+    ]);
   });
 
-  it('gathers the columns of every place a document selects tasks and tags', () => {
-    const read = plan(`{ tasks { a: edges { node { priority tags { color } } } b: edges { node { createdAt labels: tags { createdAt } } } } }`);
-    expect(read?.roots[0]!.select).toEqual({
-      ...ALWAYS,
-      priority: true,
-      createdAt: true,
-      taskTags: { select: { tag: { select: { id: true, name: true, color: true, createdAt: true } } }, ...TAGS_BY_NAME },
-    });
+  it('keeps aliases, __typename and the order of the selection', () => {
+    const read = plan('{ tasks { edges { node { due: dueAt __typename overdue labels: tags { __typename c: color } tags { createdAt } } } } }');
+    expect(fieldsOf(read?.roots[0])).toEqual([
+      { key: 'due', kind: 'timestamp', column: 'dueAt' },
+      { key: '__typename', kind: 'constant', value: 'Task' },
+      { key: 'overdue', kind: 'overdue' },
+      { key: 'labels', kind: 'tags', fields: [{ key: '__typename', kind: 'constant', value: 'Tag' }, { key: 'c', kind: 'column', column: 'color' }] },
+      { key: 'tags', kind: 'tags', fields: [{ key: 'createdAt', kind: 'timestamp', column: 'createdAt' }] },
+    ]);
   });
 
-  it('reads no tags when none are selected, and keeps roots in document order with their aliases', () => {
+  it('keeps roots in document order with their aliases', () => {
     const read = plan('query Q($id: ID!) { one: task(id: $id) { description } __typename list: tasks { pageInfo { hasNextPage } } }');
     expect(read?.roots.map((root) => [root.key, root.kind])).toEqual([
       ['one', 'task'],
       ['__typename', 'typename'],
       ['list', 'tasks'],
     ]);
-    expect(read?.roots[0]!.select).toEqual({ ...ALWAYS, description: true });
-    expect(read?.roots[2]!.select).toEqual(ALWAYS);
+    expect(fieldsOf(read?.roots[0])).toEqual([{ key: 'description', kind: 'column', column: 'description' }]);
+    expect(fieldsOf(read?.roots[2])).toEqual([]);
   });
 
   it.each([
@@ -54,28 +59,38 @@ describe('planTaskRead', () => {
     expect(plan(document)).toBeNull();
   });
 
-  it('builds the response in selection order, serialized as the schema says', () => {
-    const read = plan('{ task(id: "x") { due: dueAt id __typename tags { name id } overdue } }')!;
-    const row = {
-      id: '0b9d1f0e-7a7c-4c1e-9b0a-5d2f7e8a9c01',
-      title: 'T',
-      completed: false,
-      dueAt: new Date('2000-01-02T03:04:05.006Z'),
-      taskTags: [{ tag: { id: '1c9d1f0e-7a7c-4c1e-9b0a-5d2f7e8a9c02', name: 'home' } }],
+  it.each([
+    ['two different node selections', '{ tasks { a: edges { node { id } } b: edges { node { title } } } }'],
+    ['arguments on a field that takes none', '{ tasks { edges { node { title(x: 1) } } } }'],
+  ])('leaves %s to graphql-js', (_name, document) => {
+    expect(plan(document)).toBeNull();
+  });
+
+  it('writes the connection around the JSON PostgreSQL wrote, as graphql-js would serialize it', () => {
+    const valid = plan('{ list: tasks { __typename edges { cursor n: node { id } } info: pageInfo { hasNextPage endCursor startCursor } } }')!;
+    const root = valid.roots[0]!;
+    const connection = {
+      edges: [
+        { cursor: 'Y1', node: { id: 'a', json: '{"id":"QQ=="}' } },
+        { cursor: 'Y"2', node: { id: 'b', json: '{"id":"Qg=="}' } },
+      ],
+      pageInfo: { hasNextPage: true, endCursor: 'Y"2', startCursor: 'Y1' },
     };
-    expect(JSON.stringify(read.roots[0]!.build(row as never))).toBe(
+    const text = root.kind === 'tasks' ? root.write(connection as never) : '';
+    expect(text).toBe(
       JSON.stringify({
-        due: '2000-01-02T03:04:05.006Z',
-        id: Buffer.from(`Task:${row.id}`).toString('base64'),
-        __typename: 'Task',
-        tags: [{ name: 'home', id: Buffer.from(`Tag:${row.taskTags[0]!.tag.id}`).toString('base64') }],
-        overdue: true,
+        __typename: 'TaskConnection',
+        edges: [
+          { cursor: 'Y1', n: { id: 'QQ==' } },
+          { cursor: 'Y"2', n: { id: 'Qg==' } },
+        ],
+        info: { hasNextPage: true, endCursor: 'Y"2', startCursor: 'Y1' },
       }),
     );
   });
 
-  it('refuses to answer null for a field the schema says is never null', () => {
-    const read = plan('{ task(id: "x") { title } }')!;
-    expect(() => read.roots[0]!.build({ id: 'x', title: null, completed: false, dueAt: null } as never)).toThrow('Task.title is null');
+  it('refuses to write null for a field the schema says is never null', () => {
+    const root = plan('{ tasks { pageInfo { hasNextPage } } }')!.roots[0]!;
+    expect(() => root.kind === 'tasks' && root.write({ edges: [], pageInfo: { hasNextPage: null } } as never)).toThrow('PageInfo.hasNextPage is null');
   });
 });

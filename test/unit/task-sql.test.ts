@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTaskById, compileTaskPage, type PrismaTaskQuery } from '../../src/tasks/task-sql.js';
+import { compileTaskById, compileTaskJsonById, compileTaskPage, type PrismaTaskQuery, type TaskJsonField } from '../../src/tasks/task-sql.js';
 
 // What the compiler takes on and what it leaves to Prisma. Its answers are compared with Prisma's
 // through GraphQL in test/api/compiled-reads.test.ts.
@@ -66,5 +66,29 @@ describe('compileTaskById', () => {
   it('leaves paging arguments and unknown selections to Prisma', () => {
     expect(compileTaskById(VIEWER, TASK, { select: { id: true }, take: 1 })).toBeNull();
     expect(compileTaskById(VIEWER, TASK, { select: { generated: true } })).toBeNull();
+  });
+});
+
+describe('task JSON (the direct task reads)', () => {
+  const fields: TaskJsonField[] = [
+    { key: 'id', kind: 'globalId' },
+    { key: 'late', kind: 'overdue' },
+    { key: 'tags', kind: 'tags', fields: [{ key: 'name', kind: 'column', column: 'name' }] },
+  ];
+
+  it('reads the id and one JSON text per task, scoped to the viewer on every table, with now as a parameter', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const statement = compileTaskPage({ viewerId: VIEWER, query: { take: 21, skip: 1, cursor: { id: TASK } }, now, json: fields })!;
+    expect(statement.text).toMatch(/^SELECT t\.id AS "id", \(SELECT row_to_json\(j\) FROM \(SELECT .* AS "id", .* AS "late", .* AS "tags"\) j\)::text AS "json" FROM tasks t/s);
+    for (const scope of ['t.user_id = $1', 'tt.user_id = $1', 'g.user_id = $1']) expect(statement.text).toContain(scope);
+    expect(statement.values).toEqual([VIEWER, TASK, now.toISOString(), 21]);
+    expect(compileTaskJsonById(VIEWER, TASK, fields, now).text).toContain('WHERE t.user_id = $1 AND t.id = $2::uuid');
+  });
+
+  it('refuses a response key or type name that is not a plain name, and an unknown column', () => {
+    const compile = (json: TaskJsonField[]) => compileTaskJsonById(VIEWER, TASK, json, new Date());
+    expect(() => compile([{ key: 'x" FROM users --', kind: 'globalId' }])).toThrow('not a GraphQL name');
+    expect(() => compile([{ key: 'x', kind: 'constant', value: "Task'; --" }])).toThrow('not a GraphQL name');
+    expect(() => compile([{ key: 'x', kind: 'column', column: 'passwordHash' }])).toThrow('no such column');
   });
 });
