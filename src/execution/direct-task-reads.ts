@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Context, ViewerContext } from '../context.js';
 import { COMPLEXITY_LIMIT } from '../schema/complexity.js';
 import { decodeId } from '../schema/global-id.js';
-import { readTaskJsonPage, taskConnection, type TaskListArgs } from '../schema/task-connection.js';
+import { readTaskJsonPage, taskConnection, taskListQuery, type TaskListArgs } from '../schema/task-connection.js';
 import { compileTaskJsonById } from '../tasks/task-sql.js';
 import { planTaskRead, type RootPlan, type TaskJsonRow, type TaskReadPlan } from './task-read-plan.js';
 
@@ -88,6 +88,10 @@ async function writeRoot(root: RootPlan, context: ViewerContext, variables: Reco
   if (args.last != null || args.before != null) return null;
   const connection = taskConnection();
   const query = connection.getQuery(args, context, () => null);
-  const rows = await readTaskJsonPage(context, query, args as TaskListArgs, root.fields);
-  return rows && root.write(connection.resolve(rows as never, args, context) as never);
+  // totalCount as its resolver counts: the viewer's Prisma client, the list's own where.
+  const [rows, totalCount] = await Promise.all([
+    readTaskJsonPage(context, query, args as TaskListArgs, root.fields),
+    root.counts ? context.db.task.count({ where: taskListQuery(args as TaskListArgs).where }) : undefined,
+  ]);
+  return rows && root.write({ ...connection.resolve(rows as never, args, context), totalCount } as never);
 }

@@ -69,6 +69,8 @@ export type RootPlan =
       field: GraphQLField<unknown, unknown>;
       /** What PostgreSQL writes for each task. */
       fields: TaskJsonField[];
+      /** tasks: whether totalCount is selected (a second statement). */
+      counts?: boolean;
       /** tasks: from plugin-prisma's connection object over TaskJsonRows; task: from a TaskJsonRow or null. */
       write: Write;
     };
@@ -171,7 +173,7 @@ function objectOf(entries: Array<[string, Write]>): Write {
   }) as Write;
 }
 
-/** A leaf read by property name (PageInfo's fields, an edge's cursor), serialized by its schema type as graphql-js would. */
+/** A leaf read by property name (PageInfo's fields, an edge's cursor, totalCount), serialized by its schema type as graphql-js would. */
 function propertyOf(type: GraphQLObjectType, node: FieldNode): Write {
   const field = leafField(type, node);
   const leafType = getNamedType(field.type) as Parameters<typeof isLeafType>[0] & { serialize(value: unknown): unknown };
@@ -192,13 +194,14 @@ const typenameOf = (type: GraphQLObjectType): Write => {
   return () => text;
 };
 
-/** A TaskConnection from plugin-prisma's connection object ({ edges: [{ cursor, node }], pageInfo }). */
-function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): { fields: TaskJsonField[]; write: Write } {
+/** A TaskConnection from plugin-prisma's connection object ({ edges: [{ cursor, node }], pageInfo }) and its totalCount. */
+function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): { fields: TaskJsonField[]; counts: boolean; write: Write } {
   const connectionType = objectType(schema, 'TaskConnection');
   const edgeType = objectType(schema, 'TaskEdge');
   const pageInfoType = objectType(schema, 'PageInfo');
   // One JSON text per task: a second, different `node` selection would need a second one.
   let fields: TaskJsonField[] | undefined;
+  let counts = false;
   const entries = fieldsOf(selectionSet).map(([key, node]): [string, Write] => {
     const name = node.name.value;
     if (name === '__typename') return [key, typenameOf(connectionType)];
@@ -211,7 +214,10 @@ function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): 
       );
       return [key, ((connection: { pageInfo: never }) => pageInfo(connection.pageInfo)) as Write];
     }
-    // totalCount (a second statement) and anything else: graphql-js.
+    if (name === 'totalCount') {
+      counts = true;
+      return [key, propertyOf(connectionType, node)];
+    }
     if (name !== 'edges') throw new NotPlannable();
     const edge = objectOf(
       fieldsOf(subselection(node)).map(([edgeKey, edgeNode]): [string, Write] => {
@@ -225,5 +231,5 @@ function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): 
     );
     return [key, ((connection: { edges: never[] }) => `[${connection.edges.map((item) => edge(item)).join(',')}]`) as Write];
   });
-  return { fields: fields ?? [], write: objectOf(entries) };
+  return { fields: fields ?? [], counts, write: objectOf(entries) };
 }

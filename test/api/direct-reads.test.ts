@@ -87,6 +87,8 @@ const LIST_CASES: Case[] = [
       b: edges { cursor } } }`,
     variables: { first: 7 },
   },
+  { name: 'totalCount', query: '{ tasks(first: 2, filter: { completed: false }) { totalCount edges { node { id } } } }' },
+  { name: 'only totalCount', query: 'query C($filter: TaskFilter) { tasks(filter: $filter) { count: totalCount } }', variables: { filter: { recurring: true } } },
   { name: 'no edges at all', query: '{ tasks { pageInfo { hasNextPage endCursor } } }' },
   { name: 'first over the maximum (a page of 100)', query: '{ tasks(first: 101) { edges { node { id } } } }' },
   { name: 'an empty page', query: '{ tasks(first: 0) { edges { node { id } } pageInfo { hasNextPage startCursor } } }' },
@@ -130,7 +132,6 @@ const HANDED_OVER_CASES = (): Case[] => [
 
 /** Documents the direct path has no plan for. */
 const UNPLANNED_CASES: Case[] = [
-  { name: 'totalCount', query: '{ tasks(first: 2) { totalCount edges { node { id } } } }' },
   { name: 'a fragment', query: 'fragment T on Task { id title } { tasks(first: 2) { edges { node { ...T } } } }' },
   { name: '@include', query: '{ tasks(first: 2) { edges { node { id title @include(if: false) } } } }' },
   { name: 'a field the plan does not know', query: '{ tasks(first: 2) { edges { node { id tags { taskCount } } } } }' },

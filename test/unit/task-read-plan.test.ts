@@ -51,7 +51,6 @@ describe('planTaskRead', () => {
     ['a directive on a field', '{ tasks { edges { node { id @skip(if: true) } } } }'],
     ['a directive on the operation', 'query Q @deprecated { tasks { edges { node { id } } } }'],
     ['a repeated response key', '{ tasks { edges { node { id id } } } }'],
-    ['totalCount', '{ tasks { totalCount } }'],
     ['a root field other than tasks and task', '{ me { id } }'],
     ['a tag field the plan does not build', '{ tasks { edges { node { tags { taskCount } } } } }'],
     ["a tag's task list", '{ tasks { edges { node { tags { tasks { edges { node { id } } } } } } } }'],
