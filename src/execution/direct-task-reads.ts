@@ -1,5 +1,5 @@
 import { complexityFromQuery } from '@pothos/plugin-complexity';
-import { getArgumentValues, getVariableValues, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { getArgumentValues, getVariableValues, GraphQLError, locatedError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context, ViewerContext } from '../context.js';
 import { COMPLEXITY_LIMIT } from '../schema/complexity.js';
@@ -13,8 +13,8 @@ import { planTaskRead, type RootPlan, type TaskJsonRow, type TaskReadPlan } from
 // list decoding, the compiler's scoping), and PostgreSQL writes each task's JSON; only graphql-js'
 // walk over the result and its serialization are replaced. Anything out of the ordinary — no
 // viewer, a variable or argument graphql-js or a resolver would refuse, a query over the
-// complexity limit, a backward page, a database error — is handed to graphql-js, which answers it
-// exactly as it would have: these are reads, so running one again changes nothing.
+// complexity limit, a backward page — is handed to graphql-js, which answers it exactly as it
+// would have. A database failure is reported as graphql-js reports a resolver's, not run twice.
 
 export type DirectReadOutcome = 'direct' | 'graphql';
 
@@ -32,36 +32,25 @@ export function useDirectTaskReads(schema: GraphQLSchema, onOutcome: (outcome: D
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const plan = planFor(args.document);
-      if (!plan || (args.operationName && args.operationName !== plan.operation.name?.value)) return;
+      if (!plan || (args.operationName != null && args.operationName !== plan.operation.name?.value)) return;
       setExecuteFn(async (executionArgs) => {
-        const data = await executePlan(schema, plan, executionArgs).catch((error: unknown) => {
-          (executionArgs.contextValue as Context).logger.debug({ err: error }, 'direct read handed to graphql-js');
-          return null;
-        });
-        onOutcome(data === null ? 'graphql' : 'direct');
-        return data === null ? executeFn(executionArgs) : resultOf(data);
+        const result = await executePlan(schema, plan, executionArgs);
+        onOutcome(result ? 'direct' : 'graphql');
+        return result ?? executeFn(executionArgs);
       });
     },
   };
 }
 
 /**
- * The execution result around the response's data, already JSON. yoga writes a result with its own
- * `stringify` (as graphql-jit's are) with it; a plugin that reads `data` gets it parsed.
+ * What a resolver throws for bad input (a GraphQLError with its code, plugin-prisma's
+ * PothosValidationError for a malformed cursor or page size): graphql-js answers those. Anything
+ * else is a failure (the database) that running the read again would only repeat.
  */
-function resultOf(dataJson: string) {
-  let data: unknown;
-  return {
-    get data() {
-      data ??= JSON.parse(dataJson);
-      return data as Record<string, unknown>;
-    },
-    stringify: () => `{"data":${dataJson}}`,
-  };
-}
+const isRefusal = (error: unknown) => error instanceof GraphQLError || (error instanceof Error && error.name === 'PothosValidationError');
 
-/** The response's data as JSON, or null to let graphql-js answer. */
-async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: ExecutionArgs): Promise<string | null> {
+/** The execution result, or null to let graphql-js answer. */
+async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: ExecutionArgs): Promise<ExecutionResult | null> {
   const context = args.contextValue as Context;
   if (!context.viewer) return null;
   const rawVariables = args.variableValues ?? {};
@@ -70,9 +59,46 @@ async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: Exec
   const { complexity, depth, breadth } = complexityFromQuery(args.document, { schema, variables: rawVariables, ctx: context });
   if (complexity > COMPLEXITY_LIMIT.complexity || depth > COMPLEXITY_LIMIT.depth || breadth > COMPLEXITY_LIMIT.breadth) return null;
 
-  const values = await Promise.all(plan.roots.map((root) => writeRoot(root, context as ViewerContext, variables.coerced)));
-  if (values.includes(null)) return null;
-  return `{${plan.roots.map((root, index) => `${JSON.stringify(root.key)}:${values[index]}`).join(',')}}`;
+  const settled = await Promise.allSettled(plan.roots.map((root) => writeRoot(root, context as ViewerContext, variables.coerced)));
+  const values: string[] = [];
+  const errors: GraphQLError[] = [];
+  let dataIsNull = false;
+  for (const [index, outcome] of settled.entries()) {
+    const root = plan.roots[index]!;
+    if (outcome.status === 'fulfilled') {
+      if (outcome.value === null) return null;
+      values.push(outcome.value);
+      continue;
+    }
+    if (isRefusal(outcome.reason)) {
+      context.logger.debug({ err: outcome.reason }, 'direct read handed to graphql-js');
+      return null;
+    }
+    // As graphql-js reports a resolver's failure: at the field, and a null that spreads to `data`
+    // when the field cannot be null (tasks) or stays at the field when it can (task).
+    errors.push(locatedError(outcome.reason, root.kind === 'typename' ? [] : [root.node], [root.key]));
+    if (root.kind !== 'task') dataIsNull = true;
+    values.push('null');
+  }
+  const dataJson = dataIsNull ? 'null' : `{${plan.roots.map((root, index) => `${JSON.stringify(root.key)}:${values[index]}`).join(',')}}`;
+  return errors.length > 0 ? { errors, data: JSON.parse(dataJson) as Record<string, unknown> | null } : resultOf(dataJson);
+}
+
+/**
+ * The execution result around the response's data, already JSON. yoga writes a result with its own
+ * `stringify` (as graphql-jit's are) with it; a plugin that reads `data` gets it parsed, and one that
+ * replaces the result gets it written by JSON.stringify.
+ */
+function resultOf(dataJson: string): ExecutionResult {
+  let data: Record<string, unknown> | undefined;
+  const result = {
+    get data() {
+      data ??= JSON.parse(dataJson) as Record<string, unknown>;
+      return data;
+    },
+    stringify: (written: unknown) => (written === result ? `{"data":${dataJson}}` : JSON.stringify(written)),
+  };
+  return result;
 }
 
 /** One root field's JSON, or null when graphql-js should answer the document. */

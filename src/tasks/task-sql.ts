@@ -210,42 +210,51 @@ export type TaskJsonField =
   | { key: string; kind: 'tags'; fields: readonly TagJsonField[] };
 export type TagJsonField = Exclude<TaskJsonField, { kind: 'overdue' | 'tags' }>;
 
-/** GraphQL response keys and type names are plain names; anything else never reaches the SQL text. */
+/** Type names (__typename) are plain names, written into the text as JSON string literals. */
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
-const checkedName = (name: string) => {
+const jsonName = (name: string) => {
   if (!NAME.test(name)) throw new Error(`not a GraphQL name: ${JSON.stringify(name)}`);
-  return name;
+  return `'"${name}"'`;
 };
 // Date#toISOString's format, in UTC; to_char truncates to milliseconds as node-postgres does.
 const isoTimestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 // base64 of "Task:<uuid>" is 56 characters, under the 76 at which encode() would break the line.
 const globalIdOf = (typename: 'Task' | 'Tag', alias: string) => `encode(convert_to('${typename}:' || ${alias}.id::text, 'UTF8'), 'base64')`;
+/** A value as JSON text ('null' for NULL); to_json escapes strings exactly as JSON.stringify does. */
+const jsonText = (value: string) => `COALESCE(to_json(${value})::text, 'null')`;
 
 /**
- * A JSON object with these keys in this order. row_to_json writes it compactly, exactly as
- * JSON.stringify would, so the response reads the same whichever path answered it.
+ * A JSON object with these keys in this order, as compact text: the bytes JSON.stringify would write.
+ * Each key (with its quotes, colon and separator) is a parameter, so client-chosen aliases never
+ * reach the SQL text and documents that differ only in their aliases share one prepared statement.
  */
-const jsonObject = (entries: Array<[string, string]>) =>
-  `(SELECT row_to_json(j) FROM (SELECT ${entries.map(([key, value]) => `${value} AS "${checkedName(key)}"`).join(', ')}) j)`;
+function jsonObject(entries: Array<[key: string, valueText: string]>, parameters: Parameters): string {
+  if (entries.length === 0) return `'{}'`;
+  const parts = entries.map(([key, value], index) => `${parameters.add(`${index === 0 ? '{' : ','}${JSON.stringify(key)}:`, 'text')} || ${value}`);
+  return `(${parts.join(' || ')} || '}')`;
+}
 
-function jsonValue(field: TaskJsonField, alias: 't' | 'g', columns: Record<string, string>, now: () => string): string {
+/** A field's value as JSON text. */
+function jsonValue(field: TaskJsonField, alias: 't' | 'g', columns: Record<string, string>, now: () => string, parameters: Parameters): string {
   switch (field.kind) {
     case 'column':
     case 'timestamp': {
       const column = columns[field.column];
       if (!column) throw new Error(`no such column: ${field.column}`);
-      return field.kind === 'column' ? `${alias}.${column}` : isoTimestamp(`${alias}.${column}`);
+      return jsonText(field.kind === 'column' ? `${alias}.${column}` : isoTimestamp(`${alias}.${column}`));
     }
     case 'globalId':
-      return globalIdOf(alias === 't' ? 'Task' : 'Tag', alias);
+      return jsonText(globalIdOf(alias === 't' ? 'Task' : 'Tag', alias));
     case 'constant':
-      return `'${checkedName(field.value)}'`;
+      return jsonName(field.value);
     case 'overdue':
-      return `(NOT t.completed AND t.due_at IS NOT NULL AND t.due_at < ${now()})`;
+      return jsonText(`(NOT t.completed AND t.due_at IS NOT NULL AND t.due_at < ${now()})`);
     case 'tags': {
-      const tag = jsonObject(field.fields.map((tagField) => [tagField.key, jsonValue(tagField, 'g', TAG_COLUMNS, now)]));
-      // string_agg rather than json_agg, whose output puts spaces between the elements.
-      return `(SELECT COALESCE('[' || string_agg(${tag}::text, ',' ORDER BY g.name) || ']', '[]')::json
+      const tag = jsonObject(
+        field.fields.map((tagField) => [tagField.key, jsonValue(tagField, 'g', TAG_COLUMNS, now, parameters)]),
+        parameters,
+      );
+      return `(SELECT COALESCE('[' || string_agg(${tag}, ',' ORDER BY g.name) || ']', '[]')
         FROM task_tags tt JOIN tags g ON g.id = tt.tag_id AND g.user_id = $1 WHERE tt.task_id = t.id AND tt.user_id = $1)`;
     }
   }
@@ -255,8 +264,11 @@ function jsonValue(field: TaskJsonField, alias: 't' | 'g', columns: Record<strin
 function jsonColumns(fields: readonly TaskJsonField[], now: Date, parameters: Parameters): string[] {
   let at: string | undefined;
   const nowParameter = () => (at ??= parameters.add(now.toISOString(), 'timestamptz'));
-  const object = jsonObject(fields.map((field) => [field.key, jsonValue(field, 't', TASK_COLUMNS, nowParameter)]));
-  return ['t.id AS "id"', `${object}::text AS "json"`];
+  const object = jsonObject(
+    fields.map((field) => [field.key, jsonValue(field, 't', TASK_COLUMNS, nowParameter, parameters)]),
+    parameters,
+  );
+  return ['t.id AS "id"', `${object} AS "json"`];
 }
 
 /**

@@ -114,6 +114,12 @@ const TASK_CASES = (): Case[] => [
   { name: 'task(id:) with every field', query: `query T($id: ID!) { task(id: $id) { ${ALL_TASK_FIELDS} } }`, variables: { id: taskIds[3] } },
   { name: 'task(id:) with aliases next to a list', query: `query T($id: ID!) { it: task(id: $id) { key: id tags { id } } tasks(first: 1) { edges { node { id } } } }`, variables: { id: taskIds[0] } },
   { name: "another user's task is null", query: 'query T($id: ID!) { task(id: $id) { id title } }', variables: { id: otherTaskId } },
+  {
+    name: "another user's task as a cursor is no position in the list",
+    query: 'query P($after: String) { tasks(first: 2, after: $after) { edges { node { id } } pageInfo { hasNextPage } } }',
+    variables: { after: Buffer.from(`GPC:S:${Buffer.from(otherTaskId, 'base64').toString().slice('Task:'.length)}`).toString('base64') },
+  },
+  { name: 'aliases longer than a PostgreSQL name, and one called j', query: `{ tasks(first: 3) { edges { node { ${'a'.repeat(64)}: title ${'a'.repeat(63)}b: id j: dueAt tags { j: name } } } } }` },
   { name: "another user's tag filters nothing in", query: 'query F($tags: [ID!]) { tasks(filter: { tagIds: $tags }) { edges { node { id } } } }', variables: { tags: [otherTagId] } },
   { name: 'the other user sees only their own', query: `{ tasks { edges { node { ${ALL_TASK_FIELDS} } } } }`, as: 'other' },
 ];
@@ -122,7 +128,7 @@ const TASK_CASES = (): Case[] => [
 const HANDED_OVER_CASES = (): Case[] => [
   { name: 'no token', query: '{ tasks { edges { node { id } } } }', as: null },
   { name: 'a cursor that is not one', query: '{ tasks(after: "bm90IGEgY3Vyc29y") { edges { node { id } } } }' },
-  { name: "a cursor of another user's task", query: 'query P($after: String) { tasks(first: 2, after: $after) { edges { node { id } } } }', variables: { after: Buffer.from(`GPC:S:${otherTaskId}`).toString('base64') } },
+  { name: 'a global ID as a cursor', query: 'query P($after: String) { tasks(first: 2, after: $after) { edges { node { id } } } }', variables: { after: otherTaskId } },
   { name: 'first below zero', query: '{ tasks(first: -1) { edges { node { id } } } }' },
   { name: 'a search over 200 characters', query: `{ tasks(filter: { search: "${'x'.repeat(201)}" }) { edges { node { id } } } }` },
   { name: 'a Task id of the wrong type', query: 'query T($id: ID!) { task(id: $id) { id } }', variables: { id: tags.work } },
@@ -211,6 +217,26 @@ describe('direct task reads answer exactly as graphql-js does', () => {
     for (const testCase of UNPLANNED_CASES) {
       const { direct: answered, graphql } = await compare(testCase);
       expect({ name: testCase.name, answered, graphql }).toEqual({ name: testCase.name, answered: 0, graphql: 0 });
+    }
+  });
+
+  it('reports a database failure as graphql-js does, without running the read twice', async () => {
+    const unavailable = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    let directRuns = 0;
+    const failingDirect = await createTestApp({ database: direct.database, runStatement: () => ((directRuns += 1), unavailable()) });
+    const failingReference = await createTestApp({ database: direct.database, env: { DIRECT_READS: 'off' }, runStatement: unavailable });
+    try {
+      for (const testCase of [LIST_CASES[0]!, TASK_CASES()[0]!, { name: 'a list beside a task', query: `query T($id: ID!) { task(id: $id) { id } tasks { edges { node { id } } } }`, variables: { id: taskIds[0] } }]) {
+        directRuns = 0;
+        const mine = await answer(failingDirect, testCase);
+        const theirs = await answer(failingReference, testCase);
+        expect(mine.body, testCase.name).toBe(theirs.body);
+        expect(JSON.parse(mine.body).errors[0].extensions.code, testCase.name).toBe('SERVICE_UNAVAILABLE');
+        expect(directRuns, testCase.name).toBe(testCase.name === 'a list beside a task' ? 2 : 1);
+      }
+    } finally {
+      await failingDirect.close();
+      await failingReference.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { StatementRunner } from '../../src/db/compiled-statements.js';
 import { createPrisma, type PrismaHandle } from '../../src/db/prisma.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { PubSub } from '../../src/events/pubsub.js';
@@ -34,7 +35,15 @@ export interface TestApp {
 let users = 0;
 
 export async function createTestApp(
-  options: { env?: Record<string, string>; database?: TestDatabase; pubsub?: PubSub; rateLimitStore?: RateLimitStore; logger?: Logger } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: TestDatabase;
+    pubsub?: PubSub;
+    rateLimitStore?: RateLimitStore;
+    logger?: Logger;
+    /** Replaces the runner of compiled statements (e.g. one that fails like a lost database). */
+    runStatement?: StatementRunner;
+  } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', AUTH_RATE_LIMIT: '1000', ...options.env });
@@ -48,6 +57,7 @@ export async function createTestApp(
     logger,
     pubsub: options.pubsub,
     rateLimitStore: options.rateLimitStore,
+    runStatement: options.runStatement,
   });
 
   const post = async (body: unknown, headers: Record<string, string> = {}) =>
