@@ -35,7 +35,7 @@ export function createMetrics(pool: pg.Pool, statementCount: () => number): { pl
   });
   const directReads = new Counter({
     name: 'tasks_api_direct_reads_total',
-    help: 'Task reads with a direct plan: answered by it (direct) or handed to graphql-js (graphql: an error, a backward page, no viewer)',
+    help: 'Task reads with a direct plan: answered by it (direct) or handed to graphql-js (graphql: bad input, a backward page, no viewer)',
     labelNames: ['outcome'],
     registers: [registry],
   });
