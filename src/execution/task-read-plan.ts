@@ -8,6 +8,7 @@ import {
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
+  type FragmentDefinitionNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -83,21 +84,31 @@ export interface TaskReadPlan {
 /** Thrown while planning: the document asks for something the plan does not write. */
 class NotPlannable extends Error {}
 
+/** The schema, and the document's fragments by name. */
+interface Scope {
+  schema: GraphQLSchema;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+}
+
 /** The plan for a document, or null when graphql-js should execute it. */
 export function planTaskRead(schema: GraphQLSchema, document: DocumentNode): TaskReadPlan | null {
-  // One operation and nothing else: operationName cannot pick another, and there are no fragments.
-  const [operation, ...rest] = document.definitions;
-  if (!operation || rest.length > 0 || operation.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query') return null;
-  if (operation.directives?.length) return null;
+  // One operation (operationName cannot pick another) and its fragments.
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const [operation] = operations;
+  if (operations.length !== 1 || fragments.size + 1 !== document.definitions.length || !operation) return null;
+  if (operation.operation !== 'query' || operation.directives?.length) return null;
+  const scope: Scope = { schema, fragments };
   try {
     const query = schema.getQueryType()!;
-    const roots = fieldsOf(operation.selectionSet).map(([key, node]): RootPlan => {
+    const roots = fieldsOf(scope, operation.selectionSet, query).map(([key, node]): RootPlan => {
       const name = node.name.value;
       const field = query.getFields()[name];
       if (name === '__typename') return { key, kind: 'typename', write: () => JSON.stringify(query.name) };
-      if (name === 'tasks' && field) return { key, kind: 'tasks', node, field, ...connectionPlan(schema, subselection(node)) };
+      if (name === 'tasks' && field) return { key, kind: 'tasks', node, field, ...connectionPlan(scope, subselection(node)) };
       if (name === 'task' && field) {
-        const fields = taskFields(schema, subselection(node));
+        const fields = taskFields(scope, subselection(node));
         return { key, kind: 'task', node, field, fields, write: ((row: TaskJsonRow | null) => (row ? row.json : 'null')) as Write };
       }
       throw new NotPlannable();
@@ -109,15 +120,32 @@ export function planTaskRead(schema: GraphQLSchema, document: DocumentNode): Tas
   }
 }
 
-/** The fields of a selection set by response key, in order; fragments, directives and repeated keys are not planned. */
-function fieldsOf(selectionSet: SelectionSetNode): Array<[string, FieldNode]> {
+/**
+ * The fields of a selection set of `type` by response key, in order, as graphql-js collects them:
+ * fragments (named or inline) on `type` itself are spread in, and a key selected twice is one
+ * field, its selections merged (validation has already made sure the two agree). Directives
+ * (@include, @skip, @defer) and fragments on another type are not planned.
+ */
+function fieldsOf(scope: Scope, selectionSet: SelectionSetNode, type: GraphQLObjectType): Array<[string, FieldNode]> {
   const fields = new Map<string, FieldNode>();
-  for (const selection of selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD || selection.directives?.length) throw new NotPlannable();
-    const key = selection.alias?.value ?? selection.name.value;
-    if (fields.has(key)) throw new NotPlannable();
-    fields.set(key, selection);
-  }
+  const collect = (selections: SelectionSetNode['selections']) => {
+    for (const selection of selections) {
+      if (selection.directives?.length) throw new NotPlannable();
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        const seen = fields.get(key);
+        if (!seen) fields.set(key, selection);
+        else if (seen.selectionSet && selection.selectionSet) {
+          fields.set(key, { ...seen, selectionSet: { ...seen.selectionSet, selections: [...seen.selectionSet.selections, ...selection.selectionSet.selections] } });
+        }
+        continue;
+      }
+      const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? scope.fragments.get(selection.name.value) : selection;
+      if (!fragment || (fragment.typeCondition && fragment.typeCondition.name.value !== type.name)) throw new NotPlannable();
+      collect(fragment.selectionSet.selections);
+    }
+  };
+  collect(selectionSet.selections);
   return [...fields];
 }
 
@@ -138,12 +166,12 @@ function leafField(type: GraphQLObjectType, node: FieldNode): GraphQLField<unkno
 }
 
 /** What PostgreSQL writes for a task's selection. */
-function taskFields(schema: GraphQLSchema, selectionSet: SelectionSetNode): TaskJsonField[] {
-  const type = objectType(schema, 'Task');
-  return fieldsOf(selectionSet).map(([key, node]): TaskJsonField => {
+function taskFields(scope: Scope, selectionSet: SelectionSetNode): TaskJsonField[] {
+  const type = objectType(scope.schema, 'Task');
+  return fieldsOf(scope, selectionSet, type).map(([key, node]): TaskJsonField => {
     const name = node.name.value;
     if (name === '__typename') return { key, kind: 'constant', value: type.name };
-    if (name === 'tags') return { key, kind: 'tags', fields: tagFields(schema, subselection(node)) };
+    if (name === 'tags') return { key, kind: 'tags', fields: tagFields(scope, subselection(node)) };
     const field = TASK_FIELDS[name];
     if (!field) throw new NotPlannable();
     leafField(type, node);
@@ -151,9 +179,9 @@ function taskFields(schema: GraphQLSchema, selectionSet: SelectionSetNode): Task
   });
 }
 
-function tagFields(schema: GraphQLSchema, selectionSet: SelectionSetNode): TagJsonField[] {
-  const type = objectType(schema, 'Tag');
-  return fieldsOf(selectionSet).map(([key, node]): TagJsonField => {
+function tagFields(scope: Scope, selectionSet: SelectionSetNode): TagJsonField[] {
+  const type = objectType(scope.schema, 'Tag');
+  return fieldsOf(scope, selectionSet, type).map(([key, node]): TagJsonField => {
     const name = node.name.value;
     if (name === '__typename') return { key, kind: 'constant', value: type.name };
     const field = TAG_FIELDS[name];
@@ -195,19 +223,19 @@ const typenameOf = (type: GraphQLObjectType): Write => {
 };
 
 /** A TaskConnection from plugin-prisma's connection object ({ edges: [{ cursor, node }], pageInfo }) and its totalCount. */
-function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): { fields: TaskJsonField[]; counts: boolean; write: Write } {
-  const connectionType = objectType(schema, 'TaskConnection');
-  const edgeType = objectType(schema, 'TaskEdge');
-  const pageInfoType = objectType(schema, 'PageInfo');
+function connectionPlan(scope: Scope, selectionSet: SelectionSetNode): { fields: TaskJsonField[]; counts: boolean; write: Write } {
+  const connectionType = objectType(scope.schema, 'TaskConnection');
+  const edgeType = objectType(scope.schema, 'TaskEdge');
+  const pageInfoType = objectType(scope.schema, 'PageInfo');
   // One JSON text per task: a second, different `node` selection would need a second one.
   let fields: TaskJsonField[] | undefined;
   let counts = false;
-  const entries = fieldsOf(selectionSet).map(([key, node]): [string, Write] => {
+  const entries = fieldsOf(scope, selectionSet, connectionType).map(([key, node]): [string, Write] => {
     const name = node.name.value;
     if (name === '__typename') return [key, typenameOf(connectionType)];
     if (name === 'pageInfo') {
       const pageInfo = objectOf(
-        fieldsOf(subselection(node)).map(([infoKey, infoNode]): [string, Write] => [
+        fieldsOf(scope, subselection(node), pageInfoType).map(([infoKey, infoNode]): [string, Write] => [
           infoKey,
           infoNode.name.value === '__typename' ? typenameOf(pageInfoType) : propertyOf(pageInfoType, infoNode),
         ]),
@@ -220,12 +248,12 @@ function connectionPlan(schema: GraphQLSchema, selectionSet: SelectionSetNode): 
     }
     if (name !== 'edges') throw new NotPlannable();
     const edge = objectOf(
-      fieldsOf(subselection(node)).map(([edgeKey, edgeNode]): [string, Write] => {
+      fieldsOf(scope, subselection(node), edgeType).map(([edgeKey, edgeNode]): [string, Write] => {
         const edgeField = edgeNode.name.value;
         if (edgeField === '__typename') return [edgeKey, typenameOf(edgeType)];
         if (edgeField === 'cursor') return [edgeKey, propertyOf(edgeType, edgeNode)];
         if (edgeField !== 'node' || fields) throw new NotPlannable();
-        fields = taskFields(schema, subselection(edgeNode));
+        fields = taskFields(scope, subselection(edgeNode));
         return [edgeKey, ((item: { node: TaskJsonRow }) => item.node.json) as Write];
       }),
     );

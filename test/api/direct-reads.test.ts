@@ -107,6 +107,14 @@ const LIST_CASES: Case[] = [
       edges { cursor node { id title priority dueAt completed overdue tags { name } } } pageInfo { hasNextPage endCursor } } }`,
     variables: { filter, orderBy: [{ field: 'PRIORITY', direction: 'DESC' }, { field: 'DUE_AT', direction: 'ASC' }] },
   })),
+  {
+    name: 'fragments and repeated fields, as Apollo Client sends them',
+    query: `query Open($after: String) { tasks(first: 4, after: $after, filter: { completed: false }) { __typename
+        edges { __typename node { __typename id ...TaskFields tags { __typename ...TagFields } } cursor }
+        pageInfo { __typename hasNextPage endCursor } } }
+      fragment TaskFields on Task { id title dueAt overdue priority tags { id } }
+      fragment TagFields on Tag { id name color }`,
+  },
   { name: 'two roots and __typename', query: `{ open: tasks(first: 2, filter: { completed: false }) { edges { node { id } } } done: tasks(first: 2, filter: { completed: true }) { edges { node { id completedAt } } } __typename }` },
 ];
 
@@ -138,7 +146,7 @@ const HANDED_OVER_CASES = (): Case[] => [
 
 /** Documents the direct path has no plan for. */
 const UNPLANNED_CASES: Case[] = [
-  { name: 'a fragment', query: 'fragment T on Task { id title } { tasks(first: 2) { edges { node { ...T } } } }' },
+  { name: 'a fragment on an interface', query: '{ tasks(first: 2) { edges { node { ... on Node { id } } } } }' },
   { name: '@include', query: '{ tasks(first: 2) { edges { node { id title @include(if: false) } } } }' },
   { name: 'a field the plan does not know', query: '{ tasks(first: 2) { edges { node { id tags { taskCount } } } } }' },
   { name: 'me', query: '{ me { email } }' },

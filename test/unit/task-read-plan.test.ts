@@ -32,6 +32,16 @@ describe('planTaskRead', () => {
     ]);
   });
 
+  it('spreads fragments on the same type and merges a key selected twice, as graphql-js collects fields', () => {
+    const read = plan(`fragment Tags on Task { tags { id } } fragment Name on Tag { name }
+      query { tasks { edges { node { id ... on Task { title id } ...Tags tags { ...Name } } } } }`);
+    expect(fieldsOf(read?.roots[0])).toEqual([
+      { key: 'id', kind: 'globalId' },
+      { key: 'title', kind: 'column', column: 'title' },
+      { key: 'tags', kind: 'tags', fields: [{ key: 'id', kind: 'globalId' }, { key: 'name', kind: 'column', column: 'name' }] },
+    ]);
+  });
+
   it('keeps roots in document order with their aliases', () => {
     const read = plan('query Q($id: ID!) { one: task(id: $id) { description } __typename list: tasks { pageInfo { hasNextPage } } }');
     expect(read?.roots.map((root) => [root.key, root.kind])).toEqual([
@@ -46,11 +56,10 @@ describe('planTaskRead', () => {
   it.each([
     ['a mutation', 'mutation { deleteTask(id: "x") { id } }'],
     ['two operations', 'query A { tasks { edges { node { id } } } } query B { tasks { edges { node { id } } } }'],
-    ['a fragment', 'fragment T on Task { id } query { tasks { edges { node { ...T } } } }'],
-    ['an inline fragment', '{ tasks { edges { node { ... on Task { id } } } } }'],
+    ['a fragment on an interface', '{ tasks { edges { node { ... on Node { id } } } } }'],
+    ['a directive in a fragment', 'fragment T on Task { id @include(if: true) } { tasks { edges { node { ...T } } } }'],
     ['a directive on a field', '{ tasks { edges { node { id @skip(if: true) } } } }'],
     ['a directive on the operation', 'query Q @deprecated { tasks { edges { node { id } } } }'],
-    ['a repeated response key', '{ tasks { edges { node { id id } } } }'],
     ['a root field other than tasks and task', '{ me { id } }'],
     ['a tag field the plan does not build', '{ tasks { edges { node { tags { taskCount } } } } }'],
     ["a tag's task list", '{ tasks { edges { node { tags { tasks { edges { node { id } } } } } } } }'],
