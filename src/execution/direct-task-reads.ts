@@ -5,8 +5,8 @@ import type { Context, ViewerContext } from '../context.js';
 import { COMPLEXITY_LIMIT } from '../schema/complexity.js';
 import { decodeId } from '../schema/global-id.js';
 import { readTaskJsonPage, taskConnection, taskListQuery, type TaskListArgs } from '../schema/task-connection.js';
-import { compileTaskJsonById } from '../tasks/task-sql.js';
-import { planTaskRead, type RootPlan, type TaskJsonRow, type TaskReadPlan } from './task-read-plan.js';
+import { compileTaskJsonById, type TaskJsonRow } from '../tasks/task-sql.js';
+import { planTaskRead, type RootPlan, type TaskReadPlan } from './task-read-plan.js';
 
 // Executes the documents src/execution/task-read-plan.ts has a plan for. The arguments, paging and
 // cursors come from the same code the resolvers use (plugin-prisma's connection helpers, the task

@@ -12,7 +12,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { TagJsonField, TaskJsonField } from '../tasks/task-sql.js';
+import type { TagJsonField, TaskJsonField, TaskJsonRow } from '../tasks/task-sql.js';
 
 // The task reads clients send most (Query.tasks and Query.task over task fields and tags), turned
 // once per document into a plan: the fields PostgreSQL writes as each task's JSON
@@ -53,12 +53,6 @@ const TAG_FIELDS: Record<string, WithoutKey<TagJsonField>> = {
   color: { kind: 'column', column: 'color' },
   createdAt: { kind: 'timestamp', column: 'createdAt' },
 };
-
-/** A compiled task row: its id (for cursors) and its response object as JSON text. */
-export interface TaskJsonRow {
-  id: string;
-  json: string;
-}
 
 export type RootPlan =
   | { key: string; kind: 'typename'; write: () => string }

@@ -1,8 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Context, ViewerContext } from '../context.js';
 import { allOf, taskOrderBy, taskWhere } from '../tasks/task-query.js';
-import { compileTaskById, compileTaskPage, type PrismaTaskQuery, type TaskJsonField, type TaskPageRequest } from '../tasks/task-sql.js';
-import type { TaskJsonRow } from '../execution/task-read-plan.js';
+import { compileTaskById, compileTaskPage, type PrismaTaskQuery, type TaskJsonField, type TaskJsonRow, type TaskPageRequest } from '../tasks/task-sql.js';
 import { decodeTaskFilter, decodeTaskOrder } from './task-list.js';
 import { badInput } from './errors.js';
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';

@@ -210,6 +210,12 @@ export type TaskJsonField =
   | { key: string; kind: 'tags'; fields: readonly TagJsonField[] };
 export type TagJsonField = Exclude<TaskJsonField, { kind: 'overdue' | 'tags' }>;
 
+/** A row of a JSON read: the task's id (for cursors) and its response object as JSON text. */
+export interface TaskJsonRow {
+  id: string;
+  json: string;
+}
+
 /** Type names (__typename) are plain names, written into the text as JSON string literals. */
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 const jsonName = (name: string) => {
