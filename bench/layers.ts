@@ -76,6 +76,7 @@ try {
     const response = await app.fetch('http://bench/graphql', { method: 'POST', headers: headers[user(i) - 1], body: JSON.stringify({ query, variables: variables(i) }) });
     const text = await response.text();
     if (!text.startsWith('{"data"') || text.includes('"errors"')) throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
+    JSON.parse(text);
   };
   // What Task's select mode asks for the scenarios' fields (id title dueAt tags { id name }): its
   // always-read columns and the tags with Tag's (id, name).
@@ -95,8 +96,24 @@ try {
     take: 21,
     select: taskSelection,
   });
-  const fromMemory = async () => rowsInMemory.map((row) => ({ ...row }));
-  const memoryDb = { task: { findMany: fromMemory } };
+  // The direct reads' statement returns each task as JSON text (src/execution/): its rows, read once.
+  const runStatement = createStatementRunner(pool, config.database.preparedStatements);
+  let jsonRows: unknown[] = [];
+  const capturing = createApp({
+    config,
+    prisma,
+    pool,
+    logger: createLogger('warn'),
+    runStatement: async (statement) => {
+      const rows = await runStatement(statement);
+      if (statement.text.includes('AS "json"')) jsonRows = rows;
+      return rows;
+    },
+  });
+  await graphql(capturing, DOCUMENTS.S1, () => ({}))(0);
+  const fromMemory = async (statement?: { text: string }) =>
+    (statement?.text.includes('AS "json"') ? jsonRows : rowsInMemory).map((row) => ({ ...(row as object) }));
+  const memoryDb = { task: { findMany: () => fromMemory() } };
   const memoryApp = (appConfig: typeof config) =>
     createApp({
       config: appConfig,
@@ -107,7 +124,6 @@ try {
     });
   const memoryYoga = memoryApp(config);
   const graphqlJsMemoryYoga = memoryApp(graphqlJsConfig);
-  const runStatement = createStatementRunner(pool, config.database.preparedStatements);
   // What plugin-prisma hands the resolvers for the scenarios' documents.
   const s1Page = (i: number) =>
     compileTaskPage({
