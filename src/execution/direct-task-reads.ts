@@ -114,10 +114,9 @@ async function writeRoot(root: RootPlan, context: ViewerContext, variables: Reco
   if (args.last != null || args.before != null) return null;
   const connection = taskConnection();
   const query = connection.getQuery(args, context, () => null);
-  // totalCount as its resolver counts: the viewer's Prisma client, the list's own where.
-  const [rows, totalCount] = await Promise.all([
-    readTaskJsonPage(context, query, args as TaskListArgs, root.fields),
-    root.counts ? context.db.task.count({ where: taskListQuery(args as TaskListArgs).where }) : undefined,
-  ]);
+  // totalCount as its resolver counts: the viewer's Prisma client, the list's own where. Both reads
+  // start as promises, so that bad input rejects both, and neither rejection goes unhandled.
+  const count = async () => (root.counts ? context.db.task.count({ where: taskListQuery(args as TaskListArgs).where }) : undefined);
+  const [rows, totalCount] = await Promise.all([readTaskJsonPage(context, query, args as TaskListArgs, root.fields), count()]);
   return rows && root.write({ ...connection.resolve(rows as never, args, context), totalCount } as never);
 }

@@ -139,6 +139,8 @@ const HANDED_OVER_CASES = (): Case[] => [
   { name: 'a global ID as a cursor', query: 'query P($after: String) { tasks(first: 2, after: $after) { edges { node { id } } } }', variables: { after: otherTaskId } },
   { name: 'first below zero', query: '{ tasks(first: -1) { edges { node { id } } } }' },
   { name: 'a search over 200 characters', query: `{ tasks(filter: { search: "${'x'.repeat(201)}" }) { edges { node { id } } } }` },
+  // Refused while the count is being set up too: neither read may be left with an unhandled rejection.
+  { name: 'a tag filter that is not a Tag ID, with totalCount', query: 'query F($tags: [ID!]) { tasks(filter: { tagIds: $tags }) { totalCount } }', variables: { tags: ['nope'] } },
   { name: 'a Task id of the wrong type', query: 'query T($id: ID!) { task(id: $id) { id } }', variables: { id: tags.work } },
   { name: 'a variable of the wrong type', query: 'query P($first: Int) { tasks(first: $first) { edges { node { id } } } }', variables: { first: 'ten' } },
   { name: 'a backward page', query: '{ tasks(last: 3) { edges { node { id } } pageInfo { hasPreviousPage startCursor } } }' },
