@@ -6,6 +6,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type GraphQLField,
+  type GraphQLLeafType,
   type GraphQLObjectType,
   type GraphQLSchema,
   type FragmentDefinitionNode,
@@ -159,31 +160,22 @@ function leafField(type: GraphQLObjectType, node: FieldNode): GraphQLField<unkno
   return field;
 }
 
-/** What PostgreSQL writes for a task's selection. */
-function taskFields(scope: Scope, selectionSet: SelectionSetNode): TaskJsonField[] {
-  const type = objectType(scope.schema, 'Task');
+/** What PostgreSQL writes for a task's selection (or, within it, a tag's). */
+function jsonFields(scope: Scope, selectionSet: SelectionSetNode, typeName: 'Task' | 'Tag', table: Record<string, WithoutKey<TaskJsonField>>): TaskJsonField[] {
+  const type = objectType(scope.schema, typeName);
   return fieldsOf(scope, selectionSet, type).map(([key, node]): TaskJsonField => {
     const name = node.name.value;
     if (name === '__typename') return { key, kind: 'constant', value: type.name };
-    if (name === 'tags') return { key, kind: 'tags', fields: tagFields(scope, subselection(node)) };
-    const field = TASK_FIELDS[name];
+    // Tag fields come from TAG_FIELDS, which holds no tags or overdue: they are TagJsonFields.
+    if (name === 'tags' && typeName === 'Task') return { key, kind: 'tags', fields: jsonFields(scope, subselection(node), 'Tag', TAG_FIELDS) as TagJsonField[] };
+    const field = table[name];
     if (!field) throw new NotPlannable();
     leafField(type, node);
-    return { key, ...field } as TaskJsonField;
+    return { key, ...field };
   });
 }
 
-function tagFields(scope: Scope, selectionSet: SelectionSetNode): TagJsonField[] {
-  const type = objectType(scope.schema, 'Tag');
-  return fieldsOf(scope, selectionSet, type).map(([key, node]): TagJsonField => {
-    const name = node.name.value;
-    if (name === '__typename') return { key, kind: 'constant', value: type.name };
-    const field = TAG_FIELDS[name];
-    if (!field) throw new NotPlannable();
-    leafField(type, node);
-    return { key, ...field } as TagJsonField;
-  });
-}
+const taskFields = (scope: Scope, selectionSet: SelectionSetNode) => jsonFields(scope, selectionSet, 'Task', TASK_FIELDS);
 
 /** An object with the given response keys, written in their order (graphql-js' order). */
 function objectOf(entries: Array<[string, Write]>): Write {
@@ -198,7 +190,7 @@ function objectOf(entries: Array<[string, Write]>): Write {
 /** A leaf read by property name (PageInfo's fields, an edge's cursor, totalCount), serialized by its schema type as graphql-js would. */
 function propertyOf(type: GraphQLObjectType, node: FieldNode): Write {
   const field = leafField(type, node);
-  const leafType = getNamedType(field.type) as Parameters<typeof isLeafType>[0] & { serialize(value: unknown): unknown };
+  const leafType = getNamedType(field.type) as GraphQLLeafType;
   const name = node.name.value;
   const required = isNonNullType(field.type);
   return ((source: Record<string, unknown>) => {
