@@ -58,21 +58,38 @@ export const STATEMENTS: Record<Scenario, string> = {
     INSERT INTO tasks (user_id, title) VALUES ($1, $2)
     RETURNING json_build_object('createTask', json_build_object('id', id, 'title', title))::text AS data`,
 
-  // "AND NOT completed" makes a repeated completion a no-op, and the unique generated_from_id
-  // stops a second next occurrence even if the task was reopened in between. A viewer's task the
-  // UPDATE skipped is completed (possibly by a concurrent request the UPDATE waited for), so it
-  // is reported as such rather than read back: the main query sees the snapshot from before.
+  // The same work as the API's completeTask: the next occurrence copies the title, description,
+  // priority, reminder offset, series and tags, and its due date follows the rule at the same
+  // wall-clock time in the user's time zone. The floor knows only the two rules bench/seed.ts writes
+  // (the next day; the next Monday), where the API runs rrule on any rule; a task with another rule
+  // gets no next occurrence here. "AND NOT completed" makes a repeated completion a no-op, and the
+  // unique generated_from_id stops a second next occurrence even if the task was reopened in
+  // between. A viewer's task the UPDATE skipped is completed (possibly by a concurrent request the
+  // UPDATE waited for), so it is reported as such rather than read back: the main query sees the
+  // snapshot from before.
   S4: `
     WITH done AS (
       UPDATE tasks SET completed = true, completed_at = now()
       WHERE id = $2 AND user_id = $1 AND NOT completed
-      RETURNING id, user_id, title, priority, due_at, recurrence, series_id
+      RETURNING id, user_id, title, description, priority, due_at, remind_at, recurrence, series_id
+    ), due AS (
+      SELECT done.*, (wall + CASE done.recurrence
+                               WHEN 'FREQ=DAILY' THEN interval '1 day'
+                               WHEN 'FREQ=WEEKLY;BYDAY=MO' THEN (8 - extract(isodow FROM wall)::int) * interval '1 day'
+                             END) AT TIME ZONE u.time_zone AS next_due_at
+      FROM done JOIN users u ON u.id = done.user_id,
+           LATERAL (SELECT done.due_at AT TIME ZONE u.time_zone AS wall) AS local
     ), next AS (
-      INSERT INTO tasks (user_id, title, priority, due_at, recurrence, series_id, generated_from_id)
-      SELECT user_id, title, priority, due_at + interval '1 day', recurrence, series_id, id
-      FROM done WHERE recurrence IS NOT NULL
+      INSERT INTO tasks (user_id, title, description, priority, due_at, remind_at, recurrence, series_id, generated_from_id)
+      SELECT user_id, title, description, priority, next_due_at,
+             next_due_at + (extract(epoch FROM remind_at - due_at) * interval '1 second'),
+             recurrence, coalesce(series_id, id), id
+      FROM due WHERE next_due_at IS NOT NULL
       ON CONFLICT (generated_from_id) DO NOTHING
-      RETURNING id, due_at
+      RETURNING id, user_id, due_at, generated_from_id
+    ), next_tags AS (
+      INSERT INTO task_tags (task_id, tag_id, user_id)
+      SELECT next.id, link.tag_id, next.user_id FROM next JOIN task_tags link ON link.task_id = next.generated_from_id AND link.user_id = next.user_id
     )
     SELECT json_build_object('completeTask', (
       SELECT json_build_object(
