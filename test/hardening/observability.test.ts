@@ -77,12 +77,31 @@ describe('metrics', () => {
     const response = await app.yoga.fetch('http://yoga/metrics');
     expect(response.status).toBe(200);
     const text = await response.text();
-    expect(text).toMatch(/graphql_envelop_request_duration_bucket\{[^}]*operationName="Tasks"/);
-    expect(text).toMatch(/graphql_envelop_request\{[^}]*operationName="Tasks"[^}]*\} [1-9]/);
-    expect(text).toMatch(/graphql_envelop_error_result\{[^}]*operationName="Tasks"/);
-    expect(text).toMatch(/graphql_yoga_http_duration_bucket/);
+    // Labels in any order: each (?=...) looks inside one series' braces.
+    expect(text).toMatch(/graphql_yoga_http_duration_count\{(?=[^}]*operationName="Tasks")(?=[^}]*statusCode="200")[^}]*\} [1-9]/);
+    expect(text).toMatch(/graphql_envelop_error_result\{(?=[^}]*operationName="Tasks")(?=[^}]*phase="execute")[^}]*\} [1-9]/);
     expect(text).toMatch(/tasks_api_db_pool_connections\{state="total"\} [0-9]/);
     expect(text).toMatch(/process_resident_memory_bytes/);
     expect(text).toMatch(/tasks_api_db_statements_total [1-9]/);
+  });
+
+  it('keep a bounded number of series however many operation names, aliases and URLs clients send', async () => {
+    const { token } = await app.signUp('many-names');
+    for (let i = 0; i < 300; i++) {
+      // A new operation name, an erroring alias and a query string each time: as labels, each would be a
+      // new series kept for the life of the process.
+      const query = `query Op${i} { a${i}: task(id: "bad-${i}") { id } }`;
+      await app.yoga.fetch(`http://yoga/graphql?n=${i}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+      });
+    }
+    const text = await (await app.yoga.fetch('http://yoga/metrics')).text();
+    const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`));
+    expect(series('graphql_yoga_http_duration_count').length).toBeLessThanOrEqual(110);
+    expect(series('graphql_envelop_error_result').length).toBeLessThanOrEqual(110);
+    expect(text).not.toMatch(/n=2\d\d/);
+    expect(text).toMatch(/operationName="other"/);
   });
 });
