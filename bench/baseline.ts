@@ -39,7 +39,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const taskJson = (t: string) => `json_build_object('id', ${t}.id, 'title', ${t}.title, 'dueAt', ${iso(`${t}.due_at`)}, 'tags',
   (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name, g.id), '[]')
-   FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = ${t}.id))`;
+   FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.user_id = $1 AND tt.task_id = ${t}.id))`;
 const edges = (t: string, order: string) =>
   `json_build_object('tasks', json_build_object('edges', coalesce(json_agg(json_build_object('node', ${taskJson(t)}) ORDER BY ${order}), '[]')))`;
 
@@ -106,7 +106,7 @@ export const STATEMENTS: Record<Scenario, string> = {
     FROM (SELECT id, title, due_at, created_at FROM tasks t
           WHERE t.user_id = $1
             AND (t.title ILIKE '%' || $2::text || '%' OR t.description ILIKE '%' || $2::text || '%')
-            AND EXISTS (SELECT FROM task_tags tt WHERE tt.task_id = t.id AND tt.tag_id = $3)
+            AND EXISTS (SELECT FROM task_tags tt WHERE tt.user_id = $1 AND tt.task_id = t.id AND tt.tag_id = $3)
           ORDER BY t.created_at DESC, t.id DESC LIMIT 20) AS t`,
 };
 

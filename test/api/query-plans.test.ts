@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokens } from '../../src/auth/tokens.js';
 import { claimDueReminders } from '../../src/tasks/reminders.js';
-import { TaskListDocument, TasksDocument } from '../generated/graphql.js';
+import { CompleteTaskDocument, CreateTaskDocument, SetTaskTagsDocument, TagDocument, TaskDocument, TaskListDocument, TasksDocument, TagsDocument } from '../generated/graphql.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 // On a seeded table big enough that PostgreSQL would rather scan than guess, the statements the API
@@ -130,6 +130,38 @@ describe(`query plans on ${USERS * TASKS_PER_USER} tasks`, () => {
       await client.query('ROLLBACK');
       client.release();
     }
+  });
+
+  it('every statement on task_tags, read or write, finds its rows through an index led by the owner', async () => {
+    const globalId = async (type: string, key: string) =>
+      Buffer.from(`${type}:${(await app.pool.query(`SELECT md5($1)::uuid AS id`, [key])).rows[0].id}`).toString('base64');
+    const taggedTask = await globalId('Task', 'plan-task-7-2');
+    const otherTask = await globalId('Task', 'plan-task-7-3');
+    await app.pool.query(`UPDATE tasks SET recurrence = 'FREQ=DAILY', completed = false, due_at = now() WHERE id = md5('plan-task-7-2')::uuid`);
+    captured.length = 0;
+    // Direct reads, compiled SQL and Prisma's relation reads and writes (tags of a mutation's task,
+    // setTaskTags' delete and insert, a tag's tasks, the next occurrence's copied tags).
+    const results = [
+      await app.graphql(TaskListDocument, { first: 20 }, { token }),
+      await app.graphql(TaskDocument, { id: taggedTask }, { token }),
+      await app.graphql(TasksDocument, { first: 20, filter: { tagIds: [tagGlobalId] } }, { token }),
+      await app.graphql(SetTaskTagsDocument, { taskId: otherTask, tagIds: [tagGlobalId] }, { token }),
+      await app.graphql(SetTaskTagsDocument, { taskId: otherTask, tagIds: [] }, { token }),
+      await app.graphql(CreateTaskDocument, { input: { title: 'tagged', tagIds: [tagGlobalId] } }, { token }),
+      await app.graphql(TagDocument, { id: tagGlobalId }, { token }),
+      await app.graphql(TagsDocument, {}, { token }),
+      await app.graphql(CompleteTaskDocument, { id: taggedTask }, { token }),
+    ];
+    for (const result of results) expect(result.errors).toBeUndefined();
+    const statements = captured.filter((statement) => /task_tags/i.test(statement.text) && !/^\s*(BEGIN|COMMIT|ROLLBACK)/i.test(statement.text));
+    expect(statements.length).toBeGreaterThanOrEqual(results.length);
+    for (const statement of statements) {
+      const text = await plan(statement.text, statement.values);
+      expect(text, statement.text).not.toMatch(/Seq Scan on task_tags/);
+    }
+    // The hot list reads its links from the key alone, the owner's part of it first.
+    const [list] = statements;
+    expect(await plan(list!.text, list!.values)).toMatch(/Index Only Scan using task_tags_pkey on task_tags tt.*\n\s*Index Cond: \(\(user_id = /);
   });
 
   it('the reminder scan walks the partial reminder index', async () => {

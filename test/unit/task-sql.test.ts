@@ -10,12 +10,13 @@ const tags = { orderBy: { tag: { name: 'asc' } }, select: { tag: { select: { id:
 const page = (query: PrismaTaskQuery) => compileTaskPage({ viewerId: VIEWER, query, now: new Date('2026-01-01T00:00:00Z') });
 
 describe('compileTaskPage', () => {
-  it('scopes every table it returns rows of to the viewer, who is always $1, and reaches links only through her tasks', () => {
+  it('scopes every table it reads to the viewer, who is always $1, and reaches links only through her tasks', () => {
     const statement = page({ select: { id: true, title: true, taskTags: tags }, take: 21, skip: 1, cursor: { id: TASK } })!;
     expect(statement.values[0]).toBe(VIEWER);
     expect(statement.text).toContain('t.user_id = $1');
     expect(statement.text).toContain('g.user_id = $1');
-    expect(statement.text).toContain('WHERE tt.task_id = t.id');
+    // Owner first: task_tags' key is (user_id, task_id, tag_id).
+    expect(statement.text).toContain('WHERE tt.user_id = $1 AND tt.task_id = t.id');
     // The cursor row is looked up among the viewer's tasks only.
     expect(statement.text).toMatch(/FROM tasks WHERE id = \$\d+::uuid AND user_id = \$1/);
     expect(statement.values).toContain(TASK);
@@ -80,7 +81,7 @@ describe('task JSON (the direct task reads)', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     const statement = compileTaskPage({ viewerId: VIEWER, query: { take: 21, skip: 1, cursor: { id: TASK } }, now, json: fields })!;
     expect(statement.text).toMatch(/^SELECT t\.id AS "id", \(.*\) AS "json" FROM tasks t/s);
-    for (const scope of ['t.user_id = $1', 'g.user_id = $1', 'WHERE tt.task_id = t.id']) expect(statement.text).toContain(scope);
+    for (const scope of ['t.user_id = $1', 'g.user_id = $1', 'WHERE tt.user_id = $1 AND tt.task_id = t.id']) expect(statement.text).toContain(scope);
     expect(statement.values[0]).toBe(VIEWER);
     expect(statement.values).toEqual(expect.arrayContaining([TASK, now.toISOString(), '{"id":', ',"late":', ',"tags":', '{"name":', 21]));
     expect(compileTaskJsonById(VIEWER, TASK, fields, now).text).toContain('WHERE t.user_id = $1 AND t.id = $2::uuid');
