@@ -1,5 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
 import type pg from 'pg';
 import { createRateLimiter, memoryRateLimitStore, type RateLimitStore } from './auth/rate-limit.js';
@@ -17,6 +18,7 @@ import { useRequestLog } from './http/request-log.js';
 import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
 import { createMetrics } from './http/metrics.js';
 import { useDirectTaskReads } from './execution/direct-task-reads.js';
+import { createDirectReadRequests } from './http/direct-read-requests.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
@@ -98,12 +100,13 @@ export function createApp(deps: AppDependencies) {
     useRequestLog() as Plugin,
     useErrorReporting() as Plugin,
   ];
-  if (config.directReads) plugins.push(useDirectTaskReads(schema, metrics.countDirectRead));
+  const directReads = config.directReads ? useDirectTaskReads(schema, metrics.countDirectRead) : undefined;
+  if (directReads) plugins.push(directReads.plugin);
   if (!config.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }
 
-  return createYoga<ServerContext>({
+  const yoga = createYoga<ServerContext>({
     schema,
     context: (initial) => createContext({ ...initial, requestId: requestIdOf(initial.request) }, services),
     graphqlEndpoint: '/graphql',
@@ -124,6 +127,11 @@ export function createApp(deps: AppDependencies) {
     },
     plugins,
   });
+  // node:http's handler: the direct reads yoga has planned answered before its pipeline, the rest by yoga.
+  const httpListener = directReads
+    ? createDirectReadRequests({ schema, reads: directReads, services, metrics, corsEnabled: config.cors.origins.length > 0, yoga })
+    : (yoga as (req: IncomingMessage, res: ServerResponse) => void);
+  return Object.assign(yoga, { httpListener });
 }
 
 export type App = ReturnType<typeof createApp>;

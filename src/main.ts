@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     rateLimitStore: rateLimitRedis ? redisRateLimitStore(rateLimitRedis) : undefined,
     shutdownSignal: shuttingDown.signal,
   });
-  const server = createServer(yoga);
+  const server = createServer(yoga.httpListener);
   const webSocket = attachWebSocket(server, yoga);
   server.listen(config.port, config.host);
   await once(server, 'listening');

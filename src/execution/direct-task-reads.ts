@@ -18,9 +18,28 @@ import { planTaskRead, type RootPlan, type TaskReadPlan } from './task-read-plan
 
 export type DirectReadOutcome = 'direct' | 'graphql';
 
+/** A query text yoga has parsed, validated and found a plan for: src/http/direct-read-requests.ts answers it again. */
+export interface KnownRead {
+  document: DocumentNode;
+  plan: TaskReadPlan;
+}
+
+/** Texts are the client's: a process remembers this many, as it does operation names for metrics. */
+const MAX_KNOWN_READS = 1_000;
+
+export interface DirectTaskReads {
+  plugin: Plugin;
+  /** The planned read a query text was validated as, if yoga has seen it. */
+  knownRead(query: string): KnownRead | undefined;
+  /** A result already settled for this node request (a database failure seen before yoga): yoga answers with it. */
+  settle(req: object, result: ExecutionResult): void;
+}
+
 /** Off (DIRECT_READS=off) every document goes through graphql-js; the tests compare the two. */
-export function useDirectTaskReads(schema: GraphQLSchema, onOutcome: (outcome: DirectReadOutcome) => void = () => {}): Plugin {
+export function useDirectTaskReads(schema: GraphQLSchema, onOutcome: (outcome: DirectReadOutcome) => void = () => {}): DirectTaskReads {
   const plans = new WeakMap<DocumentNode, TaskReadPlan | null>();
+  const known = new Map<string, KnownRead>();
+  const settled = new WeakMap<object, ExecutionResult>();
   const planFor = (document: DocumentNode) => {
     let plan = plans.get(document);
     if (plan === undefined) {
@@ -29,17 +48,23 @@ export function useDirectTaskReads(schema: GraphQLSchema, onOutcome: (outcome: D
     }
     return plan;
   };
-  return {
+  const plugin: Plugin = {
     onExecute({ args, executeFn, setExecuteFn }) {
       const plan = planFor(args.document);
       if (!plan || (args.operationName != null && args.operationName !== plan.operation.name?.value)) return;
+      const { params, req } = args.contextValue as { params?: { query?: unknown }; req?: object };
+      if (typeof params?.query === 'string' && !known.has(params.query) && known.size < MAX_KNOWN_READS) {
+        known.set(params.query, { document: args.document, plan });
+      }
       setExecuteFn(async (executionArgs) => {
-        const result = await executePlan(schema, plan, executionArgs);
+        const earlier = req && settled.get(req);
+        const result = earlier ?? (await executePlan(schema, plan, executionArgs));
         onOutcome(result ? 'direct' : 'graphql');
         return result ?? executeFn(executionArgs);
       });
     },
   };
+  return { plugin, knownRead: (query) => known.get(query), settle: (req, result) => settled.set(req, result) };
 }
 
 /**
@@ -51,6 +76,12 @@ const isRefusal = (error: unknown) => error instanceof GraphQLError || (error in
 
 /** The execution result, or null to let graphql-js answer. */
 async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: ExecutionArgs): Promise<ExecutionResult | null> {
+  const answer = await answerPlan(schema, plan, args);
+  return answer === null || !('dataJson' in answer) ? answer : resultOf(answer.dataJson);
+}
+
+/** The response's `data` as JSON, a result with errors (a database failure), or null to let graphql-js answer. */
+export async function answerPlan(schema: GraphQLSchema, plan: TaskReadPlan, args: ExecutionArgs): Promise<{ dataJson: string } | ExecutionResult | null> {
   const context = args.contextValue as Context;
   if (!context.viewer) return null;
   const rawVariables = args.variableValues ?? {};
@@ -81,7 +112,7 @@ async function executePlan(schema: GraphQLSchema, plan: TaskReadPlan, args: Exec
     values.push('null');
   }
   const dataJson = dataIsNull ? 'null' : `{${plan.roots.map((root, index) => `${JSON.stringify(root.key)}:${values[index]}`).join(',')}}`;
-  return errors.length > 0 ? { errors, data: JSON.parse(dataJson) as Record<string, unknown> | null } : resultOf(dataJson);
+  return errors.length > 0 ? { errors, data: JSON.parse(dataJson) as Record<string, unknown> | null } : { dataJson };
 }
 
 /**

@@ -29,7 +29,14 @@ function boundedOperationNames(limit: number): (name: string | undefined) => str
  * (CPU, memory, event loop).
  * One registry per app instance, so several apps in one process (tests) do not collide.
  */
-export function createMetrics(pool: pg.Pool, statementCount: () => number): { plugin: Plugin; countDirectRead: (outcome: DirectReadOutcome) => void } {
+export interface Metrics {
+  plugin: Plugin;
+  countDirectRead(outcome: DirectReadOutcome, via?: 'yoga' | 'http'): void;
+  /** What the plugin observes for a request yoga answers, for one answered before yoga (src/http/direct-read-requests.ts). */
+  observeRequest(labels: { operationName: string | undefined; operationType: string; method: string; statusCode: number }, seconds: number): void;
+}
+
+export function createMetrics(pool: pg.Pool, statementCount: () => number): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -54,11 +61,26 @@ export function createMetrics(pool: pg.Pool, statementCount: () => number): { pl
   });
   const directReads = new Counter({
     name: 'tasks_api_direct_reads_total',
-    help: 'Task reads with a direct plan: answered by it (direct) or handed to graphql-js (graphql: bad input, a backward page, no viewer)',
-    labelNames: ['outcome'],
+    help: 'Task reads with a direct plan: answered by it (direct) or handed to graphql-js (graphql: bad input, a backward page, no viewer); via http when answered before yoga\'s pipeline',
+    labelNames: ['outcome', 'via'],
     registers: [registry],
   });
   const operationName = boundedOperationNames(MAX_OPERATION_NAMES);
+  const httpDuration = createHistogram({
+    registry,
+    histogram: {
+      name: 'graphql_yoga_http_duration',
+      help: 'Requests and their duration in seconds, by operation and HTTP status',
+      labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
+    },
+    fillLabelsFn: (params, { request, response }: { request: Request; response: Response }) => ({
+      operationName: operationName(params.operationName),
+      operationType: params.operationType ?? 'unknown',
+      method: request.method,
+      statusCode: response.status,
+    }),
+    phases: ['request'] as ['request'],
+  });
   const plugin = usePrometheus({
     endpoint: '/metrics',
     registry,
@@ -69,21 +91,7 @@ export function createMetrics(pool: pg.Pool, statementCount: () => number): { pl
     // own request counter and duration histogram measured the same requests again.
     // Labels are bounded: no URL (query strings are the client's), no error path (aliases are).
     metrics: {
-      graphql_yoga_http_duration: createHistogram({
-        registry,
-        histogram: {
-          name: 'graphql_yoga_http_duration',
-          help: 'Requests and their duration in seconds, by operation and HTTP status',
-          labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
-        },
-        fillLabelsFn: (params, { request, response }: { request: Request; response: Response }) => ({
-          operationName: operationName(params.operationName),
-          operationType: params.operationType ?? 'unknown',
-          method: request.method,
-          statusCode: response.status,
-        }),
-        phases: ['request'],
-      }),
+      graphql_yoga_http_duration: httpDuration,
       graphql_envelop_error_result: createCounter({
         registry,
         counter: {
@@ -111,5 +119,9 @@ export function createMetrics(pool: pg.Pool, statementCount: () => number): { pl
       graphql_envelop_execute_resolver: false,
     },
   });
-  return { plugin, countDirectRead: (outcome) => directReads.inc({ outcome }) };
+  return {
+    plugin,
+    countDirectRead: (outcome, via = 'yoga') => directReads.inc({ outcome, via }),
+    observeRequest: (labels, seconds) => httpDuration.histogram.observe({ ...labels, operationName: operationName(labels.operationName) }, seconds),
+  };
 }

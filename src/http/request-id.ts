@@ -6,13 +6,13 @@ import type { Plugin } from 'graphql-yoga';
 // matched with the log.
 
 const requestIds = new WeakMap<Request, string>();
-const SANE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+export const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 export function requestIdOf(request: Request): string {
   let id = requestIds.get(request);
   if (!id) {
     const offered = request.headers.get('x-request-id');
-    id = offered && SANE_ID.test(offered) ? offered : randomUUID();
+    id = offered && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
     requestIds.set(request, id);
   }
   return id;

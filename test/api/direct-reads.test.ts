@@ -164,7 +164,7 @@ async function answer(app: TestApp, testCase: Case): Promise<{ status: number; b
 
 async function directReads(outcome: 'direct' | 'graphql'): Promise<number> {
   const text = await (await direct.yoga.fetch('http://yoga/metrics')).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`tasks_api_direct_reads_total{outcome="${outcome}"}`));
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`tasks_api_direct_reads_total{outcome="${outcome}",via="yoga"}`));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
