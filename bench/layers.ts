@@ -40,11 +40,9 @@ const { createApp } = await import('../src/app.js');
 const { loadConfig } = await import('../src/config.js');
 const { openDatabase } = await import('../src/db/database.js');
 const { createPrisma } = await import('../src/db/prisma.js');
-type PrismaClient = import('../src/db/prisma.js').PrismaClient;
-const { scopedClients } = await import('../src/db/viewer-scope.js');
-const { createStatementRunner } = await import('../src/db/compiled-statements.js');
-const { compileTaskById, compileTaskPage } = await import('../src/tasks/task-sql.js');
+const { createStatementRunner } = await import('../src/reads/statements.js');
 const { createLogger } = await import('../src/logger.js');
+type StatementInput = import('../src/reads/statements.js').StatementInput;
 const environment = {
   ...process.env,
   JWT_SECRET: SECRET,
@@ -64,11 +62,10 @@ try {
   if (seeded.rowCount === 0) throw new Error(`no bench data in ${database.description}: run npm run bench -- --quick first (it seeds)`);
 
   const yoga = createApp({ config, prisma, pool, logger: createLogger('warn') });
-  // The same documents through graphql-js' execution, as before the direct task reads (src/execution/).
+  // The same documents through graphql-js' execution and its resolvers (DIRECT_READS=off).
   const graphqlJsConfig = { ...config, directReads: false };
   const graphqlJsYoga = createApp({ config: graphqlJsConfig, prisma, pool, logger: createLogger('warn') });
   const headers = await mintTokens(SECRET, USERS);
-  const scoped = scopedClients(prisma);
   const user = (i: number) => 1 + (i % USERS);
   const taskId = (i: number) => benchTaskId(user(i), 1 + (i % 100));
 
@@ -78,74 +75,52 @@ try {
     if (!text.startsWith('{"data"') || text.includes('"errors"')) throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
     JSON.parse(text);
   };
-  // What Task's select mode asks for the scenarios' fields (id title dueAt tags { id name }): its
-  // always-read columns and the tags with Tag's (id, name).
-  const taskSelection = {
-    id: true,
-    title: true,
-    dueAt: true,
-    completed: true,
-    taskTags: { select: { tag: { select: { id: true, name: true } } }, orderBy: { tag: { name: 'asc' as const } } },
-  };
 
-  // The same server with the database taken out: S1's rows are read once, then every findMany
-  // answers copies of them from memory. What remains is yoga, the plugins and Pothos' execution.
-  const rowsInMemory = await scoped(benchUserId(1)).task.findMany({
-    where: { completed: false },
-    orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }],
-    take: 21,
-    select: taskSelection,
-  });
-  // The direct reads' statement returns each task as JSON text (src/execution/): its rows, read once.
+  // Each scenario's statements as the server sends them, captured once, and their rows: the layers
+  // below replay the statement on pg alone, and serve the rows from memory (no database at all).
   const runStatement = createStatementRunner(pool, config.database.preparedStatements);
-  let jsonRows: unknown[] = [];
-  const capturing = createApp({
-    config,
-    prisma,
-    pool,
-    logger: createLogger('warn'),
-    runStatement: async (statement) => {
-      const rows = await runStatement(statement);
-      if (statement.text.includes('AS "json"')) jsonRows = rows;
-      return rows;
-    },
-  });
-  await graphql(capturing, DOCUMENTS.S1, () => ({}))(0);
-  const fromMemory = async (statement?: { text: string }) =>
-    (statement?.text.includes('AS "json"') ? jsonRows : rowsInMemory).map((row) => ({ ...(row as object) }));
-  const memoryDb = { task: { findMany: () => fromMemory() } };
-  const memoryApp = (appConfig: typeof config) =>
+  const captured = new Map<string, { statement: StatementInput; rows: Record<string, unknown>[] }>();
+  let capturing = '';
+  const capturingApp = (appConfig: typeof config) =>
     createApp({
       config: appConfig,
-      prisma: { $extends: () => memoryDb } as unknown as PrismaClient,
+      prisma,
       pool,
       logger: createLogger('warn'),
-      runStatement: fromMemory as never,
+      runStatement: async (statement) => {
+        const rows = await runStatement(statement);
+        captured.set(`${capturing}:${captured.size}`, { statement, rows });
+        return rows;
+      },
     });
-  const memoryYoga = memoryApp(config);
-  const graphqlJsMemoryYoga = memoryApp(graphqlJsConfig);
-  // What plugin-prisma hands the resolvers for the scenarios' documents.
-  const s1Page = (i: number) =>
-    compileTaskPage({
-      viewerId: benchUserId(user(i)),
-      query: { select: taskSelection, take: 21, skip: 0 },
-      filter: { completed: false },
-      order: [{ field: 'DUE_AT', direction: 'ASC' }],
-      now: new Date(),
-    })!;
+  const capture = async (name: string, appConfig: typeof config, query: string, variables: object) => {
+    capturing = name;
+    await graphql(capturingApp(appConfig), query, () => variables)(0);
+    return [...captured.entries()].filter(([key]) => key.startsWith(`${name}:`)).map(([, value]) => value);
+  };
+  const [s1Statement] = await capture('S1', config, DOCUMENTS.S1, {});
+  const s2Variables = { id: globalId('Task', taskId(0)) };
+  const [s2Statement] = await capture('S2', config, DOCUMENTS.S2, s2Variables);
+  const s1Resolved = await capture('S1 resolved', graphqlJsConfig, DOCUMENTS.S1, {});
+  const fromMemory = (all: typeof s1Resolved) => {
+    const byText = new Map(all.map(({ statement, rows }) => [statement.text, rows]));
+    return async (statement: StatementInput) => (byText.get(statement.text) ?? []).map((row) => ({ ...row }));
+  };
+  const memoryApp = (appConfig: typeof config, all: typeof s1Resolved) =>
+    createApp({ config: appConfig, prisma, pool, logger: createLogger('warn'), runStatement: fromMemory(all) });
+  const memoryYoga = memoryApp(config, [s1Statement!]);
+  const graphqlJsMemoryYoga = memoryApp(graphqlJsConfig, s1Resolved);
+  const replay = ({ statement }: { statement: StatementInput }, values: (i: number) => unknown[]) => (i: number) => runStatement({ ...statement, values: values(i) });
 
   const layers: Array<[string, (i: number) => Promise<unknown>]> = [
     ['S1 floor statement (pg)', (i) => pool.query(STATEMENTS.S1, [benchUserId(user(i))])],
-    ['S1 compiled SQL read', (i) => runStatement(s1Page(i))],
-    ['S1 Prisma query (scoped)', (i) =>
-      scoped(benchUserId(user(i))).task.findMany({ where: { completed: false }, orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }], take: 21, select: taskSelection })],
+    ['S1 the API\'s statement (pg)', replay(s1Statement!, (i) => s1Statement!.statement.values.map((value) => (value === benchUserId(1) ? benchUserId(user(i)) : value)))],
     ['S1 GraphQL request', graphql(yoga, DOCUMENTS.S1, () => ({}))],
     ['S1 GraphQL request, graphql-js execution (DIRECT_READS=off)', graphql(graphqlJsYoga, DOCUMENTS.S1, () => ({}))],
     ['S1 GraphQL request, rows from memory (no database)', graphql(memoryYoga, DOCUMENTS.S1, () => ({}))],
     ['S1 GraphQL request, rows from memory, graphql-js execution', graphql(graphqlJsMemoryYoga, DOCUMENTS.S1, () => ({}))],
     ['S2 floor statement (pg)', (i) => pool.query(STATEMENTS.S2, [benchUserId(user(i)), taskId(i)])],
-    ['S2 compiled SQL read', (i) => runStatement(compileTaskById(benchUserId(user(i)), taskId(i), { select: taskSelection })!)],
-    ['S2 Prisma query (scoped)', (i) => scoped(benchUserId(user(i))).task.findUnique({ where: { id: taskId(i) }, select: taskSelection })],
+    ['S2 the API\'s statement (pg)', replay(s2Statement!, (i) => s2Statement!.statement.values.map((value) => (value === benchUserId(1) ? benchUserId(user(i)) : value === taskId(0) ? taskId(i) : value)))],
     ['S2 GraphQL request', graphql(yoga, DOCUMENTS.S2, (i) => ({ id: globalId('Task', taskId(i)) }))],
     ['S2 GraphQL request, graphql-js execution (DIRECT_READS=off)', graphql(graphqlJsYoga, DOCUMENTS.S2, (i) => ({ id: globalId('Task', taskId(i)) }))],
     ['{ __typename } GraphQL request', graphql(yoga, '{ __typename }', () => ({}))],

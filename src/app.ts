@@ -10,14 +10,15 @@ import type { Config } from './config.js';
 import { createContext, type AppServices, type ServerContext } from './context.js';
 import type { PrismaClient } from './db/prisma.js';
 import { scopedClients } from './db/viewer-scope.js';
-import { createStatementRunner, type StatementRunner } from './db/compiled-statements.js';
 import { createEventPubSub, type PubSub } from './events/pubsub.js';
 import { maskError, useErrorReporting } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import { useRequestLog } from './http/request-log.js';
 import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
 import { createMetrics } from './http/metrics.js';
-import { useDirectTaskReads } from './execution/direct-task-reads.js';
+import { useDirectReads } from './execution/direct-reads.js';
+import { createReads } from './reads/index.js';
+import type { StatementRunner } from './reads/statements.js';
 import { createDirectReadRequests } from './http/direct-read-requests.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Logger } from './logger.js';
@@ -35,7 +36,7 @@ export interface AppDependencies {
   rateLimitStore?: RateLimitStore;
   /** Aborted when the process begins to shut down: open subscriptions end. */
   shutdownSignal?: AbortSignal;
-  /** Runs compiled task statements; by default on `pool` (bench:layers serves rows from memory). */
+  /** Runs the read compiler's statements; by default on `pool` (bench:layers serves rows from memory). */
   runStatement?: StatementRunner;
 }
 
@@ -69,7 +70,7 @@ export function createApp(deps: AppDependencies) {
     trustProxy: config.trustProxy,
     shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
     scopedClient: scopedClients(prisma),
-    runStatement: deps.runStatement ?? createStatementRunner(pool, config.database.preparedStatements),
+    reads: createReads({ schema, pool, preparedStatements: config.database.preparedStatements, run: deps.runStatement }),
   };
 
   const metrics = createMetrics(pool, deps.statementCount ?? (() => 0));
@@ -100,7 +101,7 @@ export function createApp(deps: AppDependencies) {
     useRequestLog() as Plugin,
     useErrorReporting() as Plugin,
   ];
-  const directReads = config.directReads ? useDirectTaskReads(schema, metrics.countDirectRead) : undefined;
+  const directReads = config.directReads ? useDirectReads(schema, services.reads, metrics.countDirectRead) : undefined;
   if (directReads) plugins.push(directReads.plugin);
   if (!config.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });

@@ -3,7 +3,7 @@ import type { Viewer } from './auth/viewer.js';
 import type { Tokens } from './auth/tokens.js';
 import type { PrismaClient } from './db/prisma.js';
 import type { ViewerDb } from './db/viewer-scope.js';
-import type { StatementRunner } from './db/compiled-statements.js';
+import type { Reads } from './reads/index.js';
 import type { Logger } from './logger.js';
 import type { PubSub } from './events/pubsub.js';
 import type { RateLimiter } from './auth/rate-limit.js';
@@ -22,8 +22,8 @@ export interface AppServices {
   shutdownSignal: AbortSignal;
   /** The client scoped to one viewer (see src/db/viewer-scope.ts). */
   scopedClient(viewerId: string): ViewerDb;
-  /** Runs compiled task statements (task lists, task(id:), createTask, completeTask) beside Prisma. */
-  runStatement: StatementRunner;
+  /** The read compiler: every read of tasks, tags and users (src/reads/). */
+  reads: Reads;
 }
 
 export interface Context {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { createContext, type AppServices, type Context } from '../context.js';
-import { answerPlan, type DirectTaskReads } from '../execution/direct-task-reads.js';
+import { answerPlan, type DirectReads } from '../execution/direct-reads.js';
 import type { Metrics } from './metrics.js';
 import { MAX_BODY_BYTES } from './request-guards.js';
 import { SANE_REQUEST_ID } from './request-id.js';
@@ -18,7 +18,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface DirectReadRequestOptions {
   schema: GraphQLSchema;
-  reads: DirectTaskReads;
+  reads: DirectReads;
   services: AppServices;
   metrics: Metrics;
   /** With CORS on, a request with an Origin gets yoga (its CORS headers). */
@@ -124,7 +124,7 @@ export function createDirectReadRequests(options: DirectReadRequestOptions): Nod
     if (!context.viewer) return toYoga(req, res, body);
 
     const executing = performance.now();
-    const answered = await answerPlan(schema, known.plan, {
+    const answered = await answerPlan(schema, services.reads, known.plan, {
       schema,
       document: known.document,
       contextValue: context,

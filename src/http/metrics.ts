@@ -2,7 +2,7 @@ import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plu
 import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { DirectReadOutcome } from '../execution/direct-task-reads.js';
+import type { DirectReadOutcome } from '../execution/direct-reads.js';
 
 /** Operation names a process labels its metrics with; later ones are counted as "other". */
 const MAX_OPERATION_NAMES = 100;

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
-import type { User as UserRow } from '../generated/prisma/client.js';
+import type { Row } from '../reads/index.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { violatedUniqueIndex } from '../db/errors.js';
 import { builder } from './builder.js';
@@ -19,7 +19,7 @@ const email = z
   .pipe(z.string().max(254, 'at most 254 characters').email('not an email address'));
 const password = z.string().min(PASSWORD_MIN, `at least ${PASSWORD_MIN} characters`).max(PASSWORD_MAX, `at most ${PASSWORD_MAX} characters`);
 
-const AuthPayload = builder.objectRef<{ token: string; user: UserRow }>('AuthPayload').implement({
+const AuthPayload = builder.objectRef<{ token: string; user: Row }>('AuthPayload').implement({
   description: 'A bearer token and the user it signs in.',
   fields: (t) => ({
     token: t.exposeString('token', { description: 'Send as `Authorization: Bearer <token>`. HS256 JWT; expires (exp claim).' }),

@@ -1,25 +1,18 @@
 import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
-import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context, ViewerContext } from '../context.js';
-import type { PrismaClient } from '../db/prisma.js';
-import type PrismaTypes from '../generated/pothos-types.js';
-import { getDatamodel } from '../generated/pothos-types.js';
 import { badInput, unauthenticated } from './errors.js';
 import { decodeNodeId } from './global-id.js';
 import { COMPLEXITY_LIMIT, complexityError, fieldComplexity } from './complexity.js';
-
-export const MAX_PAGE_SIZE = 100;
+import { MAX_PAGE_SIZE } from '../reads/connections.js';
 
 export type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
 export const builder = new SchemaBuilder<{
-  PrismaTypes: PrismaTypes;
   Context: Context;
   AuthScopes: { loggedIn: boolean };
   AuthContexts: { loggedIn: ViewerContext };
@@ -30,23 +23,13 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, RelayPlugin],
   complexity: { fieldComplexity, limit: COMPLEXITY_LIMIT, complexityError },
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (context) => ({ loggedIn: context.viewer !== null }),
     unauthorizedError: () => unauthenticated(),
     authorizeOnSubscribe: true,
-  },
-  prisma: {
-    // The viewer-scoped client: node/nodes lookups and relation loads are scoped like resolvers are.
-    client: (context) => context.db as unknown as PrismaClient,
-    dmmf: getDatamodel(),
-    exposeDescriptions: false,
-    filterConnectionTotalCount: true,
-    maxConnectionSize: MAX_PAGE_SIZE,
-    defaultConnectionSize: 20,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
   },
   relay: {
     clientMutationId: 'omit',

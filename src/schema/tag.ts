@@ -1,39 +1,44 @@
+import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { violatedUniqueIndex } from '../db/errors.js';
 import { ownedByViewer } from '../db/viewer-scope.js';
+import { readFrom, readList, readObject } from '../reads/declarations.js';
+import type { Row } from '../reads/index.js';
+import { bound } from '../reads/parameters.js';
+import { col, from, join, param, rowId, type Alias } from '../reads/sources.js';
 import { builder } from './builder.js';
 import { conflict, notFound } from './errors.js';
 import { decodeId } from './global-id.js';
 import { parseInput } from './validation.js';
 
-export const Tag = builder.prismaNode('Tag', {
+const tag = readFrom('tags');
+
+export const Tag = builder.objectRef<Row>('Tag');
+
+builder.node(Tag, {
   description: 'A label the viewer puts on tasks. Names are unique per user, ignoring case.',
-  // Select mode, as Task: tags mostly come nested in task lists (20 tasks, ~40 tags), where every
-  // column read is parsed out of JSON and mapped by Prisma; id and name are always read, the rest
-  // only when asked for.
-  select: { id: true, name: true },
-  id: { field: 'id', description: 'Global ID.' },
-  nullable: true,
+  ...tag.type,
+  id: { resolve: (row) => row.id as string, description: 'Global ID.' },
+  loadMany: (ids, context) => context.services.reads.rowsByIds(context, 'tags', ids),
   fields: (t) => ({
-    name: t.string({ description: '1 to 64 characters.', resolve: (tag) => tag.name }),
-    color: t.exposeString('color', { nullable: true, description: '#rrggbb, or null.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
-    taskCount: t.loadable({
-      type: 'Int',
+    name: t.string({ description: '1 to 64 characters.', ...tag.column('name') }),
+    color: t.string({ nullable: true, description: '#rrggbb, or null.', ...tag.column('color') }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was created.', ...tag.column('created_at') }),
+    taskCount: t.int({
       description: 'How many tasks carry this tag (only completed or only open ones when `completed` is given).',
-      // byPath: one batch per place in the query, so every tag in it shares the same `completed`.
-      byPath: true,
       args: { completed: t.arg.boolean({ description: 'Count only completed (true) or only open (false) tasks.' }) },
-      load: async (tagIds: string[], context, args) => {
-        const groups = await context.db.taskTag.groupBy({
-          by: ['tagId'],
-          where: { tagId: { in: tagIds }, ...(args.completed == null ? {} : { task: { completed: args.completed } }) },
-          _count: { _all: true },
-        });
-        const counts = new Map(groups.map((group) => [group.tagId, group._count._all]));
-        return tagIds.map((id) => counts.get(id) ?? 0);
-      },
-      resolve: (tag) => tag.id,
+      ...tag.value<{ completed?: boolean }>({
+        input: (args) => (args.completed == null ? {} : { completed: args.completed as boolean }),
+        value: (env, row, input) => {
+          const link = env.alias('task_tags');
+          const tasks = env.alias('tasks');
+          let carried = join(from(env.q, link), tasks, sql<SqlBool>`${rowId(tasks)} = ${col(link, 'task_id')}`)
+            .select(sql<number>`count(*)::int`.as('count'))
+            .where(col(link, 'tag_id'), '=', rowId(row));
+          if (input.completed !== undefined) carried = carried.where(col(tasks, 'completed'), '=', sql.lit(input.completed));
+          return carried;
+        },
+      }),
     }),
   }),
 });
@@ -62,57 +67,68 @@ const UpdateTagInput = builder.inputType('UpdateTagInput', {
   }),
 });
 
+/** A viewer's tags are few; the cap keeps a list of them bounded all the same. */
+export const MAX_TAGS = 1_000;
+export const byName = (g: Alias<'tags'>) => [col(g, 'name'), rowId(g)];
+
 const duplicateName = (name: string) => conflict(`You already have a tag named "${name}" (names ignore case)`);
 
 builder.queryFields((t) => ({
-  tag: t.prismaField({
-    type: 'Tag',
+  tag: t.field({
+    type: Tag,
     nullable: true,
     description: "One tag by global ID; null when it does not exist or is not the viewer's.",
     args: { id: t.arg.id({ required: true, description: 'Global ID of the tag.' }) },
-    resolve: (query, _root, args, context) => context.db.tag.findUnique({ ...query, where: { id: decodeId(args.id, 'Tag', 'id') } }),
+    ...readObject({
+      table: 'tags',
+      input: (args) => ({ id: bound(decodeId(args.id as string, 'Tag', 'id')) }),
+      row: (env, _parent, g, input) => from(env.q, g).where(rowId(g), '=', param(input.id)),
+    }),
   }),
-  tags: t.prismaField({
-    type: ['Tag'],
+  tags: t.field({
+    type: [Tag],
     description: "The viewer's tags, by name.",
-    resolve: (query, _root, _args, context) => context.db.tag.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 1000 }),
+    ...readList({ table: 'tags', rows: (env, _parent, g) => from(env.q, g), order: byName, limit: MAX_TAGS }),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  createTag: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'Tag',
+  createTag: t.withAuth({ loggedIn: true }).field({
+    type: Tag,
     description: 'Creates a tag. A name you already use (ignoring case) is a CONFLICT.',
     args: { input: t.arg({ type: CreateTagInput, required: true, description: 'See CreateTagInput.' }) },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const input = parseInput(
         z.object({ name: tagName, color: tagColor.nullish(), idempotencyKey: z.string().min(1).max(128).nullish() }),
         args.input,
       );
-      const byKey = () => (input.idempotencyKey ? context.db.tag.findFirst({ ...query, where: { idempotencyKey: input.idempotencyKey } }) : null);
+      const byKey = async () =>
+        input.idempotencyKey ? ((await context.db.tag.findFirst({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } }))?.id ?? null) : null;
+      const readBack = async (id: string) => (await context.services.reads.rowById(context, 'tags', id))!;
       const earlier = await byKey();
-      if (earlier) return earlier;
+      if (earlier) return readBack(earlier);
       try {
-        return await context.db.tag.create({
-          ...query,
+        const created = await context.db.tag.create({
           data: { ...ownedByViewer, name: input.name, color: input.color ?? null, idempotencyKey: input.idempotencyKey ?? null },
+          select: { id: true },
         });
+        return readBack(created.id);
       } catch (error) {
         // A retry racing its first attempt may trip either unique index (the key or the same name).
         if (input.idempotencyKey && violatedUniqueIndex(error)) {
           const winner = await byKey();
-          if (winner) return winner;
+          if (winner) return readBack(winner);
         }
         if (violatedUniqueIndex(error) === 'tags_user_id_name_key') throw duplicateName(input.name);
         throw error;
       }
     },
   }),
-  updateTag: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'Tag',
+  updateTag: t.withAuth({ loggedIn: true }).field({
+    type: Tag,
     description: 'Renames or recolors a tag.',
     args: { input: t.arg({ type: UpdateTagInput, required: true, description: 'See UpdateTagInput.' }) },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const input = parseInput(z.object({ id: z.string(), name: tagName.nullish(), color: tagColor.nullable().optional() }), args.input);
       const id = decodeId(input.id, 'Tag', 'input.id');
       try {
@@ -122,7 +138,7 @@ builder.mutationFields((t) => ({
         if (violatedUniqueIndex(error) === 'tags_user_id_name_key') throw duplicateName(input.name ?? '');
         throw error;
       }
-      return context.db.tag.findUniqueOrThrow({ ...query, where: { id } });
+      return (await context.services.reads.rowById(context, 'tags', id))!;
     },
   }),
   deleteTag: t.withAuth({ loggedIn: true }).id({

@@ -1,12 +1,9 @@
-import type { TaskFilter, TaskOrder } from '../tasks/task-query.js';
-import { builder } from './builder.js';
-import { OrderDirectionEnum, PriorityEnum, TaskOrderFieldEnum } from './enums.js';
-import { decodeIds } from './global-id.js';
-import { badInput } from './errors.js';
 import type { ArgBuilder } from '@pothos/core';
-import type { SchemaTypes } from './builder.js';
+import { builder, type SchemaTypes } from './builder.js';
+import { OrderDirectionEnum, PriorityEnum, TaskOrderFieldEnum } from './enums.js';
 
-// The arguments every task list takes (Query.tasks, User.tasks, Tag.tasks), decoded in one place.
+// The arguments every task list takes (Query.tasks, User.tasks, Tag.tasks). What they mean is
+// src/reads/task-list.ts.
 
 export const TaskFilterInput = builder.inputType('TaskFilter', {
   description: 'Conditions a task must all meet (AND). Omitted fields do not filter.',
@@ -35,17 +32,3 @@ export const taskListArgs = (t: ArgBuilder<SchemaTypes>) => ({
   filter: t({ type: TaskFilterInput, description: 'Which tasks.' }),
   orderBy: t({ type: [TaskOrderInput], description: 'In which order (default: CREATED_AT DESC). Ties are broken by id.' }),
 });
-
-type FilterArg = typeof TaskFilterInput.$inferInput | null | undefined;
-
-export function decodeTaskFilter(filter: FilterArg): TaskFilter | undefined {
-  if (!filter) return undefined;
-  const search = filter.search?.trim();
-  if (search && search.length > 200) throw badInput([{ path: 'filter.search', message: 'at most 200 characters' }]);
-  return { ...filter, tagIds: filter.tagIds ? decodeIds(filter.tagIds, 'Tag', 'filter.tagIds') : filter.tagIds };
-}
-
-export function decodeTaskOrder(orderBy: readonly (typeof TaskOrderInput.$inferInput)[] | null | undefined): TaskOrder[] | undefined {
-  if (orderBy && orderBy.length > 5) throw badInput([{ path: 'orderBy', message: 'at most 5 keys' }]);
-  return orderBy?.map((order) => ({ field: order.field, direction: order.direction }));
-}

@@ -1,61 +1,73 @@
+import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import type { Task as TaskRow } from '../generated/prisma/client.js';
 import { completeTask, uncompleteTask } from '../tasks/completion.js';
-import { createTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
+import { createTask, deleteTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
-import type { Context, ViewerContext } from '../context.js';
-import type { ViewerStatements } from '../db/compiled-statements.js';
+import type { Row } from '../reads/index.js';
+import { readConnection, readFrom, readList, readObject } from '../reads/declarations.js';
+import { bound } from '../reads/parameters.js';
+import { col, from, join, param, rowId } from '../reads/sources.js';
+import { isOverdue } from '../reads/task-list.js';
+import type { ViewerContext } from '../context.js';
 import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
-import { notFound } from './errors.js';
 import { decodeId, decodeIds } from './global-id.js';
-import { readTask, readTaskPage, taskListQuery } from './task-connection.js';
 import { taskListArgs } from './task-list.js';
 import { Tag } from './tag.js';
 import { parseInput } from './validation.js';
 
-export const Task = builder.prismaNode('Task', {
+const task = readFrom('tasks');
+
+export const Task = builder.objectRef<Row>('Task');
+
+builder.node(Task, {
   description: 'A to-do item of the viewer.',
-  // Select mode: a query reads the columns its fields ask for, not all 17 (Prisma maps every value
-  // of every row; S1's query ~1,180 -> ~900 us of CPU). The four columns almost every list shows are
-  // always read, and their fields resolve without plugin-prisma's per-field selection check (~7 %
-  // of S1's CPU); every other column is read only when its field is selected.
-  select: { id: true, title: true, dueAt: true, completed: true },
-  id: { field: 'id', description: 'Global ID.' },
+  ...task.type,
+  id: { resolve: (row) => row.id as string, description: 'Global ID.' },
   // node(id:) of a task that is not the viewer's answers null, exactly like a missing one.
-  nullable: true,
+  loadMany: (ids, context) => context.services.reads.rowsByIds(context, 'tasks', ids),
   fields: (t) => ({
-    title: t.string({ description: 'Short text, 1 to 500 characters, not blank.', resolve: (task) => task.title }),
-    description: t.exposeString('description', { description: 'Longer notes; empty string when none.' }),
-    completed: t.boolean({ description: 'Whether the task is done.', resolve: (task) => task.completed }),
-    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it was completed; null while open.' }),
-    priority: t.expose('priority', { type: PriorityEnum, description: 'How much it matters.' }),
-    dueAt: t.field({ type: 'DateTime', nullable: true, description: 'When it is due (an instant); null for no due date.', resolve: (task) => task.dueAt }),
-    remindAt: t.expose('remindAt', { type: 'DateTime', nullable: true, description: 'When to send a reminder (reminderDue subscription); null for none.' }),
-    reminderSentAt: t.expose('reminderSentAt', {
+    title: t.string({ description: 'Short text, 1 to 500 characters, not blank.', ...task.column('title') }),
+    description: t.string({ description: 'Longer notes; empty string when none.', ...task.column('description') }),
+    completed: t.boolean({ description: 'Whether the task is done.', ...task.column('completed') }),
+    completedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was completed; null while open.', ...task.column('completed_at') }),
+    priority: t.field({ type: PriorityEnum, description: 'How much it matters.', ...task.column('priority') }),
+    dueAt: t.field({ type: 'DateTime', nullable: true, description: 'When it is due (an instant); null for no due date.', ...task.column('due_at') }),
+    remindAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When to send a reminder (reminderDue subscription); null for none.',
+      ...task.column('remind_at'),
+    }),
+    reminderSentAt: t.field({
       type: 'DateTime',
       nullable: true,
       description: 'When the reminder was delivered; null until then. Changing remindAt re-arms it.',
+      ...task.column('reminder_sent_at'),
     }),
-    recurrence: t.exposeString('recurrence', {
+    recurrence: t.string({
       nullable: true,
       description: "RFC 5545 RRULE (e.g. FREQ=WEEKLY;BYDAY=MO); completing the task creates the next occurrence in the viewer's time zone.",
+      ...task.column('recurrence'),
     }),
-    seriesId: t.exposeID('seriesId', { nullable: true, description: 'Shared by every occurrence of one recurring task.' }),
-    version: t.exposeInt('version', { description: 'Bumped on every change; pass it as expectedVersion to updateTask to avoid lost updates.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
-    overdue: t.boolean({
-      description: 'Open and due before now. A completed task is never overdue.',
-      resolve: (task) => rules.isOverdue(task, Date.now()),
-    }),
+    seriesId: t.id({ nullable: true, description: 'Shared by every occurrence of one recurring task.', ...task.column('series_id') }),
+    version: t.int({ description: 'Bumped on every change; pass it as expectedVersion to updateTask to avoid lost updates.', ...task.column('version') }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was created.', ...task.column('created_at') }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it last changed.', ...task.column('updated_at') }),
+    overdue: t.boolean({ description: 'Open and due before now. A completed task is never overdue.', ...task.value({ value: isOverdue }) }),
     tags: t.field({
       type: [Tag],
       description: 'Tags on this task, by name.',
-      select: (_args, _context, nestedSelection) => ({
-        taskTags: { select: { tag: nestedSelection(true) }, orderBy: { tag: { name: 'asc' } } },
+      ...readList({
+        table: 'tags',
+        // From the task's links: task_tags is keyed (user_id, task_id, tag_id), so a page's links sit
+        // in one or two index pages.
+        rows: (env, parent, tag) => {
+          const link = env.alias('task_tags');
+          return join(from(env.q, link), tag, sql<SqlBool>`${rowId(tag)} = ${col(link, 'tag_id')}`).where(col(link, 'task_id'), '=', rowId(parent!));
+        },
+        order: (tag) => [col(tag, 'name'), rowId(tag)],
       }),
-      resolve: (task) => task.taskTags.map((link) => link.tag),
     }),
   }),
 });
@@ -69,10 +81,7 @@ export const TaskConnection = builder.connectionObject(
     fields: (t) => ({
       totalCount: t.int({
         description: 'How many tasks match the filter in all pages (counted only when selected).',
-        resolve: (connection) => {
-          const { totalCount } = connection as { totalCount?: number | (() => number | Promise<number>) };
-          return typeof totalCount === 'function' ? totalCount() : (totalCount ?? 0);
-        },
+        resolve: (connection) => (connection as unknown as { totalCount: () => Promise<number> }).totalCount(),
       }),
     }),
   },
@@ -80,29 +89,19 @@ export const TaskConnection = builder.connectionObject(
 );
 
 // Task lists hang off tags and users too; defined here, beside the connection type they share.
-builder.prismaObjectField('Tag', 'tasks', (t) =>
-  t.prismaConnection(
+builder.objectField(Tag, 'tasks', (t) =>
+  t.connection(
     {
-      type: 'Task',
-      cursor: 'id',
+      type: Task,
       description: 'Tasks carrying this tag, filtered and ordered, at most 100 a page.',
       args: taskListArgs(t.arg),
-      resolve: (query, tag, args, context) => readTaskPage(context, query, args, tag.id),
-      totalCount: (tag, args, context) => context.db.task.count({ where: taskListQuery(args, tag.id).where }),
-    },
-    TaskConnection,
-  ),
-);
-
-builder.prismaObjectField('User', 'tasks', (t) =>
-  t.prismaConnection(
-    {
-      type: 'Task',
-      cursor: 'id',
-      description: 'Tasks of this user, filtered and ordered, at most 100 a page.',
-      args: taskListArgs(t.arg),
-      resolve: (query, _user, args, context) => readTaskPage(context, query, args),
-      totalCount: (_user, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
+      ...readConnection({
+        within: (env, tag, t) => {
+          const link = env.alias('task_tags');
+          const carries = from(env.q, link).select(sql.lit(1).as('one')).where(col(link, 'task_id'), '=', rowId(t)).where(col(link, 'tag_id'), '=', rowId(tag!));
+          return sql<SqlBool>`EXISTS (${carries})`;
+        },
+      }),
     },
     TaskConnection,
   ),
@@ -114,22 +113,24 @@ builder.queryType({
 });
 
 builder.queryFields((t) => ({
-  task: t.prismaField({
-    type: 'Task',
+  task: t.field({
+    type: Task,
     nullable: true,
     description: "One task by global ID; null when it does not exist or is not the viewer's.",
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
-    resolve: (query, _root, args, context) => readTask(context, query, decodeId(args.id, 'Task', 'id')),
+    ...readObject({
+      table: 'tasks',
+      input: (args) => ({ id: bound(decodeId(args.id as string, 'Task', 'id')) }),
+      row: (env, _parent, t, input) => from(env.q, t).where(rowId(t), '=', param(input.id)),
+    }),
   }),
-  tasks: t.prismaConnection(
+  tasks: t.connection(
     {
-      type: 'Task',
-      cursor: 'id',
+      type: Task,
       description: "The viewer's tasks, filtered and ordered, at most 100 a page.",
       args: taskListArgs(t.arg),
-      resolve: (query, _parent, args, context) => readTaskPage(context, query, args),
-      // Counted only when a client selects totalCount.
-      totalCount: (_parent, args, context) => context.db.task.count({ where: taskListQuery(args).where }),
+      // The viewer's tasks are all the scope lets through: no further condition.
+      ...readConnection({ within: () => null }),
     },
     TaskConnection,
   ),
@@ -189,42 +190,23 @@ const updateTaskSchema = z.object({
   expectedVersion: z.number().int().min(1).optional(),
 });
 
-/** Compiled statements (src/tasks/task-sql.ts) for the signed-in viewer. */
-const compiledFor = (context: ViewerContext): ViewerStatements => ({ viewerId: context.viewer.id, run: context.services.runStatement });
-
 /** GraphQL gives null for an explicit null: fields that cannot be cleared treat null as "unchanged". */
 function withoutNulls<T extends Record<string, unknown>>(input: T, keep: readonly string[]): T {
   return Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== null || keep.includes(key))) as T;
 }
 
-/**
- * A task a write already holds, as a field's selection (`query`) wants it: the row itself when the
- * selection asks only for its columns, read again when it asks for relations (tags). A row not
- * shaped by the selection would otherwise make every field of it load the task on its own.
- */
-function asSelected(row: TaskRow, query: { select?: object }, db: Context['db']): TaskRow | Promise<TaskRow>;
-function asSelected(row: TaskRow | null, query: { select?: object }, db: Context['db']): TaskRow | Promise<TaskRow> | null;
-function asSelected(row: TaskRow | null, query: { select?: object }, db: Context['db']) {
-  // Read before the null check: plugin-prisma reports (in development) a query a resolver never looks at.
-  const wanted = Object.entries(query.select ?? {});
-  if (!row) return null;
-  const inRow = wanted.every(([key, value]) => value === true && key in row);
-  return inRow ? row : (db.task.findUniqueOrThrow({ ...query, where: { id: row.id } }) as Promise<TaskRow>);
-}
+/** The task as the viewer reads it, after a write. */
+const readBack = (context: ViewerContext, id: string) => context.services.reads.rowById(context, 'tasks', id).then((row) => row!);
 
-const CompleteTaskPayload = builder.objectRef<{ task: TaskRow; nextOccurrence: TaskRow | null }>('CompleteTaskPayload').implement({
+const CompleteTaskPayload = builder.objectRef<{ task: Row; nextOccurrence: Row | null }>('CompleteTaskPayload').implement({
   description: 'The completed task and, for a recurring task, the occurrence it created.',
   fields: (t) => ({
-    task: t.prismaField({
-      type: 'Task',
-      description: 'The task, now completed.',
-      resolve: (query, payload, _args, context) => asSelected(payload.task, query, context.db),
-    }),
-    nextOccurrence: t.prismaField({
-      type: 'Task',
+    task: t.field({ type: Task, description: 'The task, now completed.', resolve: (payload) => payload.task }),
+    nextOccurrence: t.field({
+      type: Task,
       nullable: true,
       description: 'The next occurrence of a recurring task; null for a one-off task or when the series has ended (COUNT/UNTIL).',
-      resolve: (query, payload, _args, context) => asSelected(payload.nextOccurrence, query, context.db),
+      resolve: (payload) => payload.nextOccurrence,
     }),
   }),
 });
@@ -235,35 +217,33 @@ builder.mutationType({
 });
 
 builder.mutationFields((t) => ({
-  createTask: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'Task',
+  createTask: t.withAuth({ loggedIn: true }).field({
+    type: Task,
     description: 'Creates a task.',
     args: { input: t.arg({ type: CreateTaskInput, required: true, description: 'See CreateTaskInput.' }) },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const input = parseInput(createTaskSchema, args.input);
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : [];
-      return createTask(context.db, { ...input, tagIds }, query, compiledFor(context));
+      return createTask(context, { ...input, tagIds });
     },
   }),
-  updateTask: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'Task',
+  updateTask: t.withAuth({ loggedIn: true }).field({
+    type: Task,
     description: 'Changes a task. With expectedVersion, answers CONFLICT instead of overwriting a newer change.',
     args: { input: t.arg({ type: UpdateTaskInput, required: true, description: 'See UpdateTaskInput.' }) },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const input = parseInput(updateTaskSchema, withoutNulls(args.input, ['dueAt', 'remindAt', 'recurrence']));
       const id = decodeId(input.id, 'Task', 'input.id');
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : undefined;
       await updateTask(context.db, id, { ...input, tagIds });
-      return context.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return readBack(context, id);
     },
   }),
   deleteTask: t.withAuth({ loggedIn: true }).id({
     description: 'Deletes a task (and cancels its reminder); returns its global ID.',
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
     resolve: async (_root, args, context) => {
-      const id = decodeId(args.id, 'Task', 'id');
-      const { count } = await context.db.task.deleteMany({ where: { id } });
-      if (count === 0) throw notFound('Task');
+      await deleteTask(context.db, decodeId(args.id, 'Task', 'id'));
       return args.id;
     },
   }),
@@ -271,31 +251,31 @@ builder.mutationFields((t) => ({
     type: CompleteTaskPayload,
     description: 'Marks a task completed; for a recurring task also creates the next occurrence, once, however often it is called.',
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
-    resolve: (_root, args, context) => completeTask(context.db, decodeId(args.id, 'Task', 'id'), compiledFor(context)),
+    resolve: (_root, args, context) => completeTask(context, decodeId(args.id, 'Task', 'id')),
   }),
-  uncompleteTask: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'Task',
+  uncompleteTask: t.withAuth({ loggedIn: true }).field({
+    type: Task,
     description:
       'Reopens a completed task. If completing it had created a next occurrence that is still open and was never edited, that occurrence is deleted (undo); otherwise it is kept.',
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const id = decodeId(args.id, 'Task', 'id');
       await uncompleteTask(context.db, id);
-      return context.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return readBack(context, id);
     },
   }),
-  setTaskTags: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'Task',
+  setTaskTags: t.withAuth({ loggedIn: true }).field({
+    type: Task,
     description: 'Replaces the tags of a task.',
     args: {
       taskId: t.arg.id({ required: true, description: 'Global ID of the task.' }),
       tagIds: t.arg.idList({ required: true, description: "Global IDs of the viewer's tags (may be empty)." }),
     },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const id = decodeId(args.taskId, 'Task', 'taskId');
       if (args.tagIds.length > 50) throw parseInput(z.array(z.string()).max(50, 'at most 50 tags'), args.tagIds, 'tagIds');
       await replaceTaskTags(context.db, id, decodeIds(args.tagIds, 'Tag', 'tagIds'));
-      return context.db.task.findUniqueOrThrow({ ...query, where: { id } });
+      return readBack(context, id);
     },
   }),
 }));

@@ -1,20 +1,45 @@
+import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
+import { readConnection, readFrom, readList, readObject } from '../reads/declarations.js';
+import type { Row } from '../reads/index.js';
+import { col, from, rowId } from '../reads/sources.js';
 import { isValidTimeZone } from '../tasks/recurrence.js';
 import { builder } from './builder.js';
+import { byName, MAX_TAGS, Tag } from './tag.js';
+import { Task, TaskConnection } from './task.js';
+import { taskListArgs } from './task-list.js';
 import { unauthenticated } from './errors.js';
 import { parseInput } from './validation.js';
 
-export const User = builder.prismaNode('User', {
+const user = readFrom('users');
+
+export const User = builder.objectRef<Row>('User');
+
+builder.node(User, {
   description: 'A person with an account. Only the viewer is ever visible.',
-  id: { field: 'id', description: 'Global ID.' },
-  nullable: true,
+  ...user.type,
+  id: { resolve: (row) => row.id as string, description: 'Global ID.' },
+  loadMany: (ids, context) => context.services.reads.rowsByIds(context, 'users', ids),
   fields: (t) => ({
-    email: t.exposeString('email', { nullable: true, description: 'Lower-cased; null for accounts from an external identity provider without one.' }),
-    name: t.exposeString('name', { nullable: true, description: 'Display name.' }),
-    timeZone: t.exposeString('timeZone', { description: 'IANA time zone (e.g. Europe/Berlin) in which recurring tasks repeat.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the account last changed.' }),
-    tags: t.relation('tags', { description: 'Tags of this user, by name.', query: { orderBy: [{ name: 'asc' }, { id: 'asc' }], take: 1000 } }),
+    email: t.string({ nullable: true, description: 'Lower-cased; null for accounts from an external identity provider without one.', ...user.column('email') }),
+    name: t.string({ nullable: true, description: 'Display name.', ...user.column('name') }),
+    timeZone: t.string({ description: 'IANA time zone (e.g. Europe/Berlin) in which recurring tasks repeat.', ...user.column('time_zone') }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the account was created.', ...user.column('created_at') }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When the account last changed.', ...user.column('updated_at') }),
+    tags: t.field({
+      type: [Tag],
+      description: 'Tags of this user, by name.',
+      ...readList({ table: 'tags', rows: (env, owner, g) => from(env.q, g).where(col(g, 'user_id'), '=', rowId(owner!)), order: byName, limit: MAX_TAGS }),
+    }),
+    tasks: t.connection(
+      {
+        type: Task,
+        description: 'Tasks of this user, filtered and ordered, at most 100 a page.',
+        args: taskListArgs(t.arg),
+        ...readConnection({ within: (_env, owner, tasks) => sql<SqlBool>`${col(tasks, 'user_id')} = ${rowId(owner!)}` }),
+      },
+      TaskConnection,
+    ),
   }),
 });
 
@@ -38,32 +63,36 @@ const UpdateMeInput = builder.inputType('UpdateMeInput', {
   }),
 });
 
+/** The viewer's own row: the scope lets no other user's through. */
+const viewerRow = readObject({ table: 'users', row: (env, _parent, u) => from(env.q, u) });
+
 builder.queryFields((t) => ({
-  me: t.prismaField({
-    type: 'User',
+  me: t.field({
+    type: User,
     description: 'The signed-in user.',
-    resolve: async (query, _root, _args, context) => {
-      const user = await context.db.user.findUnique({ ...query, where: { id: context.viewer!.id } });
+    ...viewerRow,
+    resolve: async (root, args, context, info) => {
+      const row = await (viewerRow.resolve as (...params: unknown[]) => Promise<Row | null>)(root, args, context, info);
       // A valid token of a deleted account proves nothing any more.
-      if (!user) throw unauthenticated('This account no longer exists');
-      return user;
+      if (!row) throw unauthenticated('This account no longer exists');
+      return row;
     },
   }),
 }));
 
 builder.mutationFields((t) => ({
-  updateMe: t.withAuth({ loggedIn: true }).prismaField({
-    type: 'User',
+  updateMe: t.withAuth({ loggedIn: true }).field({
+    type: User,
     description: 'Changes your name or time zone.',
     args: { input: t.arg({ type: UpdateMeInput, required: true, description: 'See UpdateMeInput.' }) },
-    resolve: async (query, _root, args, context) => {
+    resolve: async (_root, args, context) => {
       const input = parseInput(z.object({ name: displayName.nullish(), timeZone: timeZone.nullish() }), args.input);
       const { count } = await context.db.user.updateMany({
         where: { id: context.viewer.id },
         data: { name: input.name === undefined ? undefined : input.name, timeZone: input.timeZone ?? undefined },
       });
       if (count === 0) throw unauthenticated('This account no longer exists');
-      return context.db.user.findUniqueOrThrow({ ...query, where: { id: context.viewer.id } });
+      return (await context.services.reads.rowById(context, 'users', context.viewer.id))!;
     },
   }),
 }));

@@ -36,8 +36,3 @@ export const remindAt = instant;
 export function crossFieldProblems(task: { dueAt: Date | null; recurrence: string | null }): { path: string; message: string }[] {
   return task.recurrence && !task.dueAt ? [{ path: 'input.recurrence', message: 'a recurring task needs a due date (dueAt)' }] : [];
 }
-
-/** Open and due before `now`; a completed task is never overdue. */
-export function isOverdue(task: { completed: boolean; dueAt: Date | null }, now: number): boolean {
-  return !task.completed && task.dueAt !== null && task.dueAt.getTime() < now;
-}

@@ -4,9 +4,10 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
-import type { Priority } from './task-query.js';
-import { compileTaskInsert, type PrismaTaskQuery } from './task-sql.js';
-import type { ViewerStatements } from '../db/compiled-statements.js';
+import type { ViewerContext } from '../context.js';
+import type { Row } from '../reads/index.js';
+import { bound, type Bound } from '../reads/parameters.js';
+import type { Priority } from '../reads/task-list.js';
 
 type Transaction = Parameters<Parameters<ViewerDb['$transaction']>[0]>[0];
 
@@ -31,51 +32,61 @@ async function assertTagsExist(tx: Transaction, tagIds: string[], path: string):
   }
 }
 
-/** What the GraphQL layer wants read back: plugin-prisma's `query` (select or include). */
-export interface TaskSelection {
-  select?: Prisma.TaskSelect | null;
-  include?: Prisma.TaskInclude | null;
-}
-
 /**
- * Creates a task and reads it back as `selection` asks. Without tags it is a single
- * INSERT ... RETURNING (atomic on its own), compiled by `sql` when it knows the selection; with tags
- * the task and its links are written in one transaction, after checking that every tag is the viewer's.
+ * Creates a task and answers it as the viewer reads it. Without tags it is a single
+ * INSERT ... RETURNING (atomic on its own, and its empty tag list known without reading); with tags
+ * the task and its links are written in one transaction, after checking that every tag is the
+ * viewer's, and then read.
  */
-export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSelection, sql: ViewerStatements) {
+export async function createTask(context: ViewerContext, input: NewTask): Promise<Row> {
   const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, recurrence: input.recurrence ?? null });
   if (problems.length > 0) throw badInput(problems);
+  const { db } = context;
+  const { reads } = context.services;
 
-  const read = (id: string) => db.task.findUniqueOrThrow({ ...selection, where: { id } });
+  const read = async (id: string) => (await reads.rowById(context, 'tasks', id))!;
   const byKey = () => (input.idempotencyKey ? db.task.findFirst({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } }) : null);
   const earlier = await byKey();
   if (earlier) return read(earlier.id);
 
   const id = randomUUID();
-  // Only the columns given are sent (Prisma leaves out undefined ones); the rest take their defaults
-  // ('' / NONE / null). Prisma fills its SQL template parameter by parameter, and a title-only task
-  // written with all ten columns cost ~15 % more CPU than with the three it needs.
-  const data = {
-    ...ownedByViewer,
-    id,
-    title: input.title,
-    description: input.description ?? undefined,
-    priority: input.priority ?? undefined,
-    dueAt: input.dueAt ?? undefined,
-    remindAt: input.remindAt ?? undefined,
-    recurrence: input.recurrence ?? undefined,
-    seriesId: input.recurrence ? id : undefined,
-    idempotencyKey: input.idempotencyKey ?? undefined,
-  } satisfies Prisma.TaskUncheckedCreateInput;
+  // Only the columns given are written; the rest take their defaults ('' / NONE / null).
+  const columns: NewTaskColumns = {
+    id: bound(id),
+    title: bound(input.title),
+    ...(input.description != null ? { description: bound(input.description) } : {}),
+    ...(input.priority != null ? { priority: bound(input.priority) } : {}),
+    ...(input.dueAt != null ? { due_at: bound(input.dueAt.toISOString()) } : {}),
+    ...(input.remindAt != null ? { remind_at: bound(input.remindAt.toISOString()) } : {}),
+    ...(input.recurrence != null ? { recurrence: bound(input.recurrence), series_id: bound(id) } : {}),
+    ...(input.idempotencyKey != null ? { idempotency_key: bound(input.idempotencyKey) } : {}),
+  };
   try {
     if (input.tagIds.length === 0) {
-      const { userId: _owner, ...columns } = data;
-      const insert = compileTaskInsert(sql.viewerId, columns, selection as PrismaTaskQuery);
-      return insert ? (await sql.run(insert))[0]! : await db.task.create({ ...selection, data });
+      const [row] = await reads.statements.run(INSERT_TASK, context.viewer.id, columns, (env, values) => {
+        const inserted = { table: 'tasks', name: 'tasks' } as const;
+        return env.q.insertInto('tasks').values(values as never).returning(reads.model.rowSelections(env, inserted) as never);
+      });
+      reads.prime(context, 'tasks', 'tags', id, []);
+      return row!;
     }
     await db.$transaction(async (tx) => {
       await assertTagsExist(tx, input.tagIds, 'input.tagIds');
-      await tx.task.create({ data, select: { id: true } });
+      await tx.task.create({
+        data: {
+          ...ownedByViewer,
+          id,
+          title: input.title,
+          description: input.description ?? undefined,
+          priority: input.priority ?? undefined,
+          dueAt: input.dueAt ?? undefined,
+          remindAt: input.remindAt ?? undefined,
+          recurrence: input.recurrence ?? undefined,
+          seriesId: input.recurrence ? id : undefined,
+          idempotencyKey: input.idempotencyKey ?? undefined,
+        },
+        select: { id: true },
+      });
       await tx.taskTag.createMany({ data: input.tagIds.map((tagId) => ({ ...ownedByViewer, taskId: id, tagId })) });
     });
     return await read(id);
@@ -88,6 +99,11 @@ export async function createTask(db: ViewerDb, input: NewTask, selection: TaskSe
     throw error;
   }
 }
+
+type NewTaskColumns = { [Column in 'id' | 'title' | 'description' | 'priority' | 'due_at' | 'remind_at' | 'recurrence' | 'series_id' | 'idempotency_key']?: Bound<string> };
+
+/** The statement cache's key for createTask's insert. */
+const INSERT_TASK = {};
 
 export interface TaskChanges {
   title?: string;
@@ -143,6 +159,11 @@ export async function updateTask(db: ViewerDb, id: string, changes: TaskChanges)
 async function writeTags(tx: Transaction, taskId: string, tagIds: string[]): Promise<void> {
   await tx.taskTag.deleteMany({ where: { taskId, tagId: { notIn: tagIds } } });
   await tx.taskTag.createMany({ data: tagIds.map((tagId) => ({ ...ownedByViewer, taskId, tagId })), skipDuplicates: true });
+}
+
+export async function deleteTask(db: ViewerDb, id: string): Promise<void> {
+  const { count } = await db.task.deleteMany({ where: { id } });
+  if (count === 0) throw notFound('Task');
 }
 
 export async function replaceTaskTags(db: ViewerDb, taskId: string, tagIds: string[]): Promise<void> {

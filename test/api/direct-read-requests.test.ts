@@ -126,7 +126,7 @@ describe('direct reads answered before yoga, over HTTP', () => {
       ['a forged token', query(S1), { authorization: `Bearer ${forged}` }],
       ['a malformed Authorization header', query(S1), { authorization: 'Basic abc' }],
       ['a variable of the wrong type', query('query L($n: Int) { tasks(first: $n) { edges { node { id } } } }', { n: 'x' }), { authorization: `Bearer ${token}` }],
-      ['a backward page', query('{ tasks(last: 2) { edges { node { id } } } }'), { authorization: `Bearer ${token}` }],
+      ['a cursor that is not one', query('{ tasks(last: 2, before: "bm90") { edges { node { id } } } }'), { authorization: `Bearer ${token}` }],
       ['another operation name', query(S1, {}, 'Other'), { authorization: `Bearer ${token}` }],
       ['an unexpected body key', JSON.stringify({ query: S1, extra: 1 }), { authorization: `Bearer ${token}` }],
       ['extensions', JSON.stringify({ query: S1, extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } }), { authorization: `Bearer ${token}` }],

@@ -3,8 +3,9 @@ import { CompleteTaskColumnsDocument, CompleteTaskDocument, CreateTagDocument, C
 import { createTestApp, type TestApp } from '../support/app.js';
 import { countStatements } from '../support/sql-counter.js';
 
-// The number of SQL statements a request sends must not grow with the page size: relations and
-// counts are loaded in batches (plugin-prisma selections, DataLoaders), never one query per row.
+// The number of SQL statements a request sends must not grow with the page size: a planned read is
+// one statement, and under graphql-js relations and counts are loaded in batches, never one query
+// per row.
 
 let app: TestApp;
 let token: string;
@@ -56,16 +57,16 @@ describe('SQL statements per request', () => {
     const five = await statementsFor(() => app.graphql(TasksDocument, { first: 5, filter }, { token }));
     const fifty = await statementsFor(() => app.graphql(TasksDocument, { first: 50, filter }, { token }));
     expect(fifty).toBe(five);
-    // The page, and its totalCount because the document asks for it.
-    expect(five).toBe(2);
+    // The page and its totalCount, in one statement.
+    expect(five).toBe(1);
   });
 
   it('S3: creating a task without tags is one INSERT; with tags one transaction and a read', async () => {
     // INSERT ... RETURNING answers every field, the (empty) tags included.
     expect(await statementsFor(() => app.graphql(CreateTaskDocument, { input: { title: 'one statement' } }, { token }))).toBe(1);
-    // The tags check, INSERT task, INSERT links (in one transaction), then the task with its tags.
+    // The tags check, INSERT task, INSERT links (in one transaction), then the task and its tags.
     const withTags = await statementsFor(() => app.graphql(CreateTaskDocument, { input: { title: 'tagged', tagIds: tagIds.slice(0, 2) } }, { token }));
-    expect(withTags).toBe(4);
+    expect(withTags).toBe(5);
   });
 
   it('S4: completing a recurring task is a read and one statement that writes both tasks; tags are read again only when asked for', async () => {
@@ -75,15 +76,41 @@ describe('SQL statements per request', () => {
     // The task with its tags and its owner's zone, then the claim with the next occurrence and its tag link.
     const first = await recurring();
     expect(await statementsFor(() => app.graphql(CompleteTaskColumnsDocument, { id: first }, { token }))).toBe(2);
-    // Every field with tags: both tasks are read again with their tags, in one statement (Prisma
-    // batches the findUnique calls of one tick).
+    // Every field with tags: the tags of both tasks in one more statement.
     const second = await recurring();
     expect(await statementsFor(() => app.graphql(CompleteTaskDocument, { id: second }, { token }))).toBe(2 + 1);
   });
 
-  it('taskCount of every tag is one batched statement per place in the query', async () => {
-    const statements = await statementsFor(() => app.graphql(TagsDocument, {}, { token }));
-    // tags + taskCount batch + taskCount(completed: false) batch
-    expect(statements).toBe(3);
+  it('tags with their counts are one statement; under graphql-js one batched statement per place in the query', async () => {
+    expect(await statementsFor(() => app.graphql(TagsDocument, {}, { token }))).toBe(1);
+    const resolved = await createTestApp({ database: app.database, env: { DIRECT_READS: 'off' } });
+    try {
+      const counter = countStatements(resolved.pool);
+      const result = await resolved.graphql(TagsDocument, {}, { token });
+      expect(result.errors).toBeUndefined();
+      // tags + taskCount batch + taskCount(completed: false) batch
+      expect(counter.count).toBe(3);
+    } finally {
+      await resolved.close();
+    }
+  });
+
+  it('under graphql-js, a page of tasks with tags and counts stays constant in page size', async () => {
+    const resolved = await createTestApp({ database: app.database, env: { DIRECT_READS: 'off' } });
+    try {
+      const counter = countStatements(resolved.pool);
+      const run = async (first: number) => {
+        counter.reset();
+        const result = await resolved.graphql(TasksDocument, { first }, { token });
+        expect(result.errors).toBeUndefined();
+        return counter.count;
+      };
+      const five = await run(5);
+      expect(await run(50)).toBe(five);
+      // The page, its tags, and totalCount.
+      expect(five).toBe(3);
+    } finally {
+      await resolved.close();
+    }
   });
 });

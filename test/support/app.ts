@@ -2,7 +2,7 @@ import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { StatementRunner } from '../../src/db/compiled-statements.js';
+import type { StatementRunner } from '../../src/reads/statements.js';
 import { createPrisma, type PrismaHandle } from '../../src/db/prisma.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { PubSub } from '../../src/events/pubsub.js';

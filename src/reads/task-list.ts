@@ -1,0 +1,206 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { badInput } from '../schema/errors.js';
+import { decodeIds } from '../schema/global-id.js';
+import { pageInput, type PageArgs, type PageInput } from './connections.js';
+import { bound, type Bound, type Shaped } from './parameters.js';
+import { col, from, type Alias, type AnySelect, type ReadEnv } from './sources.js';
+
+// The one implementation of a task list: which tasks a TaskFilter keeps, how a [TaskOrder] orders
+// them (always ending with id, so the order is total and cursors never skip or repeat a task), the
+// keyset condition that pages after or before a cursor, and the count behind totalCount. Every task
+// list (Query.tasks, User.tasks, Tag.tasks) and both ways of reading it (PostgreSQL writing the JSON,
+// or rows for graphql-js) are built from these functions.
+
+export type Priority = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH' | 'URGENT';
+export type TaskOrderField = 'DUE_AT' | 'PRIORITY' | 'CREATED_AT' | 'UPDATED_AT' | 'TITLE';
+export type OrderDirection = 'ASC' | 'DESC';
+
+/** TaskFilter as GraphQL coerced it (ids still global, instants as Dates). */
+export interface TaskFilterArgs {
+  completed?: boolean | null;
+  priorityIn?: readonly Priority[] | null;
+  tagIds?: readonly string[] | null;
+  dueBefore?: Date | null;
+  dueAfter?: Date | null;
+  overdue?: boolean | null;
+  hasDueDate?: boolean | null;
+  recurring?: boolean | null;
+  search?: string | null;
+}
+
+export interface TaskOrder {
+  field: TaskOrderField;
+  direction: OrderDirection;
+}
+
+export interface TaskListArgs extends PageArgs {
+  filter?: TaskFilterArgs | null;
+  orderBy?: readonly TaskOrder[] | null;
+}
+
+/** A filter as the statement takes it: booleans shape the SQL, everything else is a parameter. */
+export interface TaskFilterInput {
+  completed?: boolean;
+  priorityIn?: Bound<readonly Priority[]>;
+  tagIds?: Bound<readonly string[]>;
+  dueBefore?: Bound<string>;
+  dueAfter?: Bound<string>;
+  overdue?: boolean;
+  hasDueDate?: boolean;
+  recurring?: boolean;
+  /** An ILIKE pattern. */
+  search?: Bound<string>;
+}
+
+export interface TaskListInput {
+  filter: TaskFilterInput;
+  order: readonly TaskOrder[];
+  page: PageInput;
+}
+
+export const DEFAULT_ORDER: readonly TaskOrder[] = [{ field: 'CREATED_AT', direction: 'DESC' }];
+const MAX_ORDER_KEYS = 5;
+const MAX_SEARCH_LENGTH = 200;
+
+export function taskFilterInput(filter: TaskFilterArgs | null | undefined): TaskFilterInput {
+  if (!filter) return {};
+  const input: TaskFilterInput = {};
+  if (filter.completed != null) input.completed = filter.completed;
+  if (filter.priorityIn != null) input.priorityIn = bound([...filter.priorityIn]);
+  if (filter.tagIds != null) input.tagIds = bound(decodeIds(filter.tagIds, 'Tag', 'filter.tagIds'));
+  if (filter.dueBefore != null) input.dueBefore = bound(filter.dueBefore.toISOString());
+  if (filter.dueAfter != null) input.dueAfter = bound(filter.dueAfter.toISOString());
+  if (filter.overdue != null) input.overdue = filter.overdue;
+  if (filter.hasDueDate != null) input.hasDueDate = filter.hasDueDate;
+  if (filter.recurring != null) input.recurring = filter.recurring;
+  const search = filter.search?.trim();
+  if (search && search.length > MAX_SEARCH_LENGTH) throw badInput([{ path: 'filter.search', message: `at most ${MAX_SEARCH_LENGTH} characters` }]);
+  // ILIKE's wildcards in the term match themselves: "100%" means "100%".
+  if (search) input.search = bound(`%${search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`);
+  return input;
+}
+
+export function taskOrder(orderBy: readonly TaskOrder[] | null | undefined): readonly TaskOrder[] {
+  if (orderBy && orderBy.length > MAX_ORDER_KEYS) throw badInput([{ path: 'orderBy', message: `at most ${MAX_ORDER_KEYS} keys` }]);
+  const keys = orderBy && orderBy.length > 0 ? orderBy : DEFAULT_ORDER;
+  // A field given twice orders by its first direction only.
+  const seen = new Set<TaskOrderField>();
+  return keys.filter(({ field }) => !seen.has(field) && seen.add(field)).map(({ field, direction }) => ({ field, direction }));
+}
+
+/** Checks and decodes a task list's arguments; bad input is a BAD_USER_INPUT naming the argument. */
+export function taskListInput(args: TaskListArgs): TaskListInput {
+  return { page: pageInput(args), filter: taskFilterInput(args.filter), order: taskOrder(args.orderBy) };
+}
+
+/** The conditions of a filter on the task row `t`. */
+export function taskFilterConditions(env: ReadEnv, t: Alias<'tasks'>, filter: Shaped<TaskFilterInput>): Expression<SqlBool>[] {
+  const conditions: Expression<SqlBool>[] = [];
+  const completed = col(t, 'completed');
+  const dueAt = col(t, 'due_at');
+  if (filter.completed !== undefined) conditions.push(filter.completed ? sql`${completed}` : sql`NOT ${completed}`);
+  if (filter.priorityIn) conditions.push(sql`${col(t, 'priority')} = ANY(${filter.priorityIn}::"Priority"[])`);
+  if (filter.tagIds) {
+    const link = env.alias('task_tags');
+    const carried = from(env.q, link).select(sql.lit(1).as('one')).where(col(link, 'task_id'), '=', col(t, 'id')).where(sql<SqlBool>`${col(link, 'tag_id')} = ANY(${filter.tagIds}::uuid[])`);
+    conditions.push(sql`EXISTS (${carried})`);
+  }
+  // Half-open window [dueAfter, dueBefore): adjacent windows neither overlap nor leave a gap.
+  if (filter.dueAfter) conditions.push(sql`${dueAt} >= ${filter.dueAfter}::timestamptz`);
+  if (filter.dueBefore) conditions.push(sql`${dueAt} < ${filter.dueBefore}::timestamptz`);
+  if (filter.hasDueDate !== undefined) conditions.push(filter.hasDueDate ? sql`${dueAt} IS NOT NULL` : sql`${dueAt} IS NULL`);
+  if (filter.recurring !== undefined) conditions.push(filter.recurring ? sql`${col(t, 'recurrence')} IS NOT NULL` : sql`${col(t, 'recurrence')} IS NULL`);
+  if (filter.overdue !== undefined) {
+    const now = sql`${env.now}::timestamptz`;
+    conditions.push(filter.overdue ? sql`(NOT ${completed} AND ${dueAt} < ${now})` : sql`(${completed} OR ${dueAt} IS NULL OR ${dueAt} >= ${now})`);
+  }
+  if (filter.search) env.planPerValue();
+  if (filter.search) conditions.push(sql`(${col(t, 'title')} ILIKE ${filter.search}::text OR ${col(t, 'description')} ILIKE ${filter.search}::text)`);
+  return conditions;
+}
+
+/** Open and due before now: what `Task.overdue` answers, and what `overdue: true` keeps. */
+export const isOverdue = (env: ReadEnv, t: Alias<'tasks'>) =>
+  sql<boolean>`(NOT ${col(t, 'completed')} AND ${col(t, 'due_at')} IS NOT NULL AND ${col(t, 'due_at')} < ${env.now}::timestamptz)`;
+
+const ORDER_COLUMNS = {
+  DUE_AT: 'due_at',
+  PRIORITY: 'priority',
+  CREATED_AT: 'created_at',
+  UPDATED_AT: 'updated_at',
+  TITLE: 'title',
+} as const;
+
+interface OrderKey {
+  column: (typeof ORDER_COLUMNS)[TaskOrderField] | 'id';
+  descending: boolean;
+  /** Only due_at is nullable; tasks without a due date come last in either direction when paging forward. */
+  nullable: boolean;
+  nullsLast: boolean;
+}
+
+/** The keys in the order rows are read: the list's order, or its reverse when paging backward. */
+function orderKeys(order: readonly TaskOrder[], backward: boolean): OrderKey[] {
+  const keys: OrderKey[] = order.map(({ field, direction }) => ({
+    column: ORDER_COLUMNS[field],
+    descending: direction === 'DESC',
+    nullable: field === 'DUE_AT',
+    nullsLast: true,
+  }));
+  keys.push({ column: 'id', descending: false, nullable: false, nullsLast: true });
+  return backward ? keys.map((key) => ({ ...key, descending: !key.descending, nullsLast: !key.nullsLast })) : keys;
+}
+
+const orderTerm = (t: Alias<'tasks'>, key: OrderKey) =>
+  sql`${col(t, key.column)} ${sql.raw(key.descending ? 'DESC' : 'ASC')}${sql.raw(key.nullable ? (key.nullsLast ? ' NULLS LAST' : ' NULLS FIRST') : '')}`;
+
+/** Rows of `t` strictly beyond the cursor row `c` in the order of `keys`. */
+function beyondCursor(t: Alias<'tasks'>, c: Alias<'tasks'>, keys: OrderKey[]): Expression<SqlBool> {
+  const equal = (key: OrderKey) =>
+    key.nullable ? sql`${col(t, key.column)} IS NOT DISTINCT FROM ${col(c, key.column)}` : sql`${col(t, key.column)} = ${col(c, key.column)}`;
+  const beyond = (key: OrderKey) => {
+    const strictly = sql`${col(t, key.column)} ${sql.raw(key.descending ? '<' : '>')} ${col(c, key.column)}`;
+    if (!key.nullable) return strictly;
+    return key.nullsLast
+      ? sql`(${strictly} OR (${col(t, key.column)} IS NULL AND ${col(c, key.column)} IS NOT NULL))`
+      : sql`(${strictly} OR (${col(t, key.column)} IS NOT NULL AND ${col(c, key.column)} IS NULL))`;
+  };
+  const branches = keys.map((key, index) => sql`(${sql.join([...keys.slice(0, index).map(equal), beyond(key)], sql` AND `)})`);
+  return sql<SqlBool>`(${sql.join(branches, sql` OR `)})`;
+}
+
+/** Which tasks a list holds: `within` (the list's owner: a tag, or none), then the filter. */
+function listed(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, within: Expression<SqlBool> | null): AnySelect {
+  let rows = from(env.q, t);
+  for (const condition of [...(within ? [within] : []), ...taskFilterConditions(env, t, list.filter)]) rows = rows.where(condition);
+  return rows;
+}
+
+export interface TaskPage {
+  /** The page's rows of `t`, in the order they are read (reversed when paging backward), one more than the page holds. */
+  rows: AnySelect;
+  /** The order the rows are read in, for row_number() or an aggregate. */
+  orderBy: Expression<unknown>[];
+}
+
+/** A page of a task list: the tasks after or before the cursor, in order, `limit` of them. */
+export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, within: Expression<SqlBool> | null): TaskPage {
+  const keys = orderKeys(list.order, list.page.backward);
+  let rows = listed(env, t, list, within);
+  if (list.page.cursor) {
+    // The cursor's task, if it is one of the viewer's: another user's task, or a deleted one, is no
+    // position in this list, and the page is empty.
+    const c = env.alias('tasks');
+    const columns = [...new Set(keys.map((key) => key.column))];
+    const position = from(env.q, c).select(columns.map((column) => sql`${col(c, column)}`.as(column))).where(col(c, 'id'), '=', list.page.cursor);
+    rows = rows.crossJoin(position.as(c.name)).where(beyondCursor(t, c, keys));
+  }
+  const orderBy = keys.map((key) => orderTerm(t, key));
+  for (const term of orderBy) rows = rows.orderBy(term);
+  return { rows: rows.limit(list.page.limit as unknown as number), orderBy };
+}
+
+/** How many tasks the list holds in all pages (totalCount). */
+export function taskCount(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, within: Expression<SqlBool> | null): AnySelect {
+  return listed(env, t, list, within).select(sql<number>`count(*)::int`.as('count'));
+}
