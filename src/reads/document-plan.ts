@@ -17,7 +17,6 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { readOf, tableOf, type ConnectionRead, type FieldRead, type ListRead, type ObjectRead, type ValueRead } from './declarations.js';
-import { MAX_KEY_BYTES } from './json.js';
 import type { Table } from './sources.js';
 
 // A query document, planned once: every field it selects, with the declaration it is read by. A
@@ -132,7 +131,6 @@ function fieldsOf(planning: Planning, selectionSet: SelectionSetNode, type: Grap
       if (selection.directives?.length) throw new NotPlannable();
       if (selection.kind === Kind.FIELD) {
         const key = selection.alias?.value ?? selection.name.value;
-        if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new NotPlannable();
         const seen = fields.get(key);
         if (!seen) fields.set(key, selection);
         else if (seen.selectionSet && selection.selectionSet) {

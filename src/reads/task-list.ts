@@ -183,8 +183,11 @@ export interface TaskPage {
   orderBy: Expression<unknown>[];
 }
 
-/** A page of a task list: the tasks after or before the cursor, in order, `limit` of them. */
-export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, within: Expression<SqlBool> | null): TaskPage {
+/**
+ * A page of a task list: the tasks after or before the cursor, in order; one more than the page
+ * shows when `extraRow` asks whether more follow.
+ */
+export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, within: Expression<SqlBool> | null, extraRow = true): TaskPage {
   const keys = orderKeys(list.order, list.page.backward);
   let rows = listed(env, t, list, within);
   if (list.page.cursor) {
@@ -197,7 +200,7 @@ export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListI
   }
   const orderBy = keys.map((key) => orderTerm(t, key));
   for (const term of orderBy) rows = rows.orderBy(term);
-  return { rows: rows.limit(list.page.limit as unknown as number), orderBy };
+  return { rows: rows.limit((extraRow ? list.page.limit : list.page.size) as unknown as number), orderBy };
 }
 
 /** How many tasks the list holds in all pages (totalCount). */

@@ -77,6 +77,13 @@ function namesOfCtes(root: OperationNode): Set<string> {
   return names;
 }
 
+/**
+ * Statements scoped already, with their viewer. Kysely runs a plugin on each query builder as it
+ * becomes a node, so a subquery built apart is scoped once on its own and met again inside the
+ * statement that embeds it: it is left as it is then, not given its conditions twice.
+ */
+const scopedFor = new WeakMap<OperationNode, unknown>();
+
 class ScopeTransformer extends OperationNodeTransformer {
   constructor(
     private readonly viewer: unknown,
@@ -123,25 +130,44 @@ class ScopeTransformer extends OperationNodeTransformer {
     return { ...node, joins, where: this.scopedWhere(node.where, unconditioned) };
   }
 
+  private once<Node extends OperationNode>(node: Node, scope: (node: Node) => Node): Node {
+    if (scopedFor.has(node)) {
+      if (scopedFor.get(node) !== this.viewer) throw new ScopeError('a statement scoped to one viewer is embedded in one for another');
+      return node;
+    }
+    const scoped = scope(node);
+    scopedFor.set(scoped, this.viewer);
+    return scoped;
+  }
+
   protected override transformSelectQuery(node: SelectQueryNode): SelectQueryNode {
-    const transformed = super.transformSelectQuery(node);
-    const scoped = { ...transformed, where: this.scopedWhere(transformed.where, transformed.from?.froms ?? []) };
-    return this.scopedJoins(scoped);
+    return this.once(node, (unscoped) => {
+      const transformed = super.transformSelectQuery(unscoped);
+      return this.scopedJoins({ ...transformed, where: this.scopedWhere(transformed.where, transformed.from?.froms ?? []) });
+    });
   }
 
   protected override transformUpdateQuery(node: UpdateQueryNode): UpdateQueryNode {
-    const transformed = super.transformUpdateQuery(node);
-    const tables = [...(transformed.table ? [transformed.table] : []), ...(transformed.from?.froms ?? [])];
-    return this.scopedJoins({ ...transformed, where: this.scopedWhere(transformed.where, tables) });
+    return this.once(node, (unscoped) => {
+      const transformed = super.transformUpdateQuery(unscoped);
+      const tables = [...(transformed.table ? [transformed.table] : []), ...(transformed.from?.froms ?? [])];
+      return this.scopedJoins({ ...transformed, where: this.scopedWhere(transformed.where, tables) });
+    });
   }
 
   protected override transformDeleteQuery(node: DeleteQueryNode): DeleteQueryNode {
-    const transformed = super.transformDeleteQuery(node);
-    const tables = [...transformed.from.froms, ...(transformed.using?.tables ?? [])];
-    return this.scopedJoins({ ...transformed, where: this.scopedWhere(transformed.where, tables) });
+    return this.once(node, (unscoped) => {
+      const transformed = super.transformDeleteQuery(unscoped);
+      const tables = [...transformed.from.froms, ...(transformed.using?.tables ?? [])];
+      return this.scopedJoins({ ...transformed, where: this.scopedWhere(transformed.where, tables) });
+    });
   }
 
   protected override transformInsertQuery(node: InsertQueryNode): InsertQueryNode {
+    return this.once(node, (unscoped) => this.ownedInsert(unscoped));
+  }
+
+  private ownedInsert(node: InsertQueryNode): InsertQueryNode {
     const transformed = super.transformInsertQuery(node);
     if (!transformed.into) return transformed;
     const table = transformed.into.table.identifier.name;
