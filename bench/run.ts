@@ -284,7 +284,7 @@ async function ensureSeeded(url: string, options: Options, env: NodeJS.ProcessEn
     args: ['--users', String(wanted.users), '--tasks-per-user', String(wanted.tasksPerUser), ...(reset ? ['--reset'] : [])],
     env,
     cwd: ROOT,
-    // Generous: ~15 s for 200k tasks on two cores; scales with the task count.
+    // Generous for the default size, and grows with the task count.
     timeoutMs: 180_000 + Math.ceil(tasks / 1e6) * 180_000,
     log: progress,
   });

@@ -8,7 +8,7 @@ import { parseInput } from './validation.js';
 
 export const Tag = builder.prismaNode('Tag', {
   description: 'A label the viewer puts on tasks. Names are unique per user, ignoring case.',
-  // Select mode, as Task: tags mostly come nested in task lists (20 tasks, ~40 tags), where every
+  // Select mode, as Task: tags mostly come nested in task lists, several per task, where every
   // column read is parsed out of JSON and mapped by Prisma; id and name are always read, the rest
   // only when asked for.
   select: { id: true, name: true },

@@ -16,10 +16,10 @@ import { parseInput } from './validation.js';
 
 export const Task = builder.prismaNode('Task', {
   description: 'A to-do item of the viewer.',
-  // Select mode: a query reads the columns its fields ask for, not all 17 (Prisma maps every value
-  // of every row; S1's query ~1,180 -> ~900 us of CPU). The four columns almost every list shows are
-  // always read, and their fields resolve without plugin-prisma's per-field selection check (~7 %
-  // of S1's CPU); every other column is read only when its field is selected.
+  // Select mode: a query reads the columns its fields ask for, not all of them, because Prisma maps
+  // every value of every row it reads. The four columns almost every list shows are always read, and
+  // their fields resolve without plugin-prisma's per-field selection check, which would run for each
+  // of them on every row; every other column is read only when its field is selected.
   select: { id: true, title: true, dueAt: true, completed: true },
   id: { field: 'id', description: 'Global ID.' },
   // node(id:) of a task that is not the viewer's answers null, exactly like a missing one.
