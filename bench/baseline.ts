@@ -201,8 +201,8 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
 
     // Named, so each pooled connection parses and plans a scenario's statement once; except S5: after
     // five runs PostgreSQL may give a prepared statement a generic plan, and for the search (whose best
-    // plan depends on the term) it picked one that made the floor 3x slower at 200k tasks. Unnamed, it
-    // is planned for each call's values, as Prisma's are.
+    // plan depends on the term) it can pick one far slower than a plan made for the term. Unnamed, it
+    // is planned for each call's values, as the API's searches are.
     const name = scenario === 'S5' ? undefined : `baseline-${scenario}`;
     const { rows } = await pool.query<{ data: string }>({ name, text: STATEMENTS[scenario], values });
     send(response, 200, `{"data":${rows[0]?.data ?? 'null'}}`);

@@ -9,7 +9,7 @@
 // (5) yoga answering an empty operation ({ __typename }) with the same plugins, authentication
 // included. Each cell is CPU microseconds per request (process.cpuUsage: this process only,
 // PostgreSQL not included) after a warm-up. The layers run in interleaved rounds and the table shows
-// the median and the lowest round: on a shared VM (steal time) a single run of a layer can be 20 %
+// the median and the lowest round: on a shared VM (steal time) a single run of a layer can be far
 // off, and interleaving spreads that over every layer alike.
 //
 // Reads the bench database: DATABASE_URL, or the embedded one npm run bench seeds (.data/bench-postgres).

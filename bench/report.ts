@@ -1,5 +1,5 @@
 // The results table (console and markdown), the targets it is held against, and the files in
-// bench/results/: <timestamp>-<tasks>.md/.json and latest.md/.json.
+// bench/results/: latest.md and latest.json, overwritten by each run (git history keeps the earlier ones).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SCENARIO_TITLES, type ScenarioName, type TargetKind } from './scenarios.js';
@@ -170,24 +170,10 @@ export function markdown(report: Report): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function writeReport(directory: string, report: Report, tasksLabel: string): Promise<{ markdownFile: string; jsonFile: string }> {
+export async function writeReport(directory: string, report: Report): Promise<{ markdownFile: string; jsonFile: string }> {
   await mkdir(directory, { recursive: true });
-  const stamp = report.startedAt.replace(/[:.]/g, '-');
-  const base = join(directory, `${stamp}-${tasksLabel}`);
-  const text = markdown(report);
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  await Promise.all([
-    writeFile(`${base}.md`, text),
-    writeFile(`${base}.json`, json),
-    writeFile(join(directory, 'latest.md'), text),
-    writeFile(join(directory, 'latest.json'), json),
-  ]);
-  return { markdownFile: `${base}.md`, jsonFile: `${base}.json` };
-}
-
-/** 200000 -> "200k-tasks", 10000000 -> "10M-tasks". */
-export function tasksLabel(tasks: number): string {
-  const short =
-    tasks >= 1e6 && tasks % 1e5 === 0 ? `${tasks / 1e6}M` : tasks >= 1e3 && tasks % 100 === 0 ? `${tasks / 1e3}k` : String(tasks);
-  return `${short}-tasks`;
+  const markdownFile = join(directory, 'latest.md');
+  const jsonFile = join(directory, 'latest.json');
+  await Promise.all([writeFile(markdownFile, markdown(report)), writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`)]);
+  return { markdownFile, jsonFile };
 }

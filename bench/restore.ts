@@ -1,9 +1,9 @@
 // Puts the seeded data back before a run: S3 and S6 create tasks and S4 completes recurring ones
 // (creating their next occurrences), so without this every run would read a larger, more completed
-// data set than the last (S5 at 200k fell from ~380 to ~170 req/s over a few runs: newer tasks to
-// skip). Set-based and exact, because of two facts about bench/seed.ts: every seeded task was created
-// at or before the seed's anchor (bench users were created 200 days before it), and the seed
-// completes no recurring task.
+// data set than the last (the search scenario slows run after run: more newer tasks to skip).
+// Set-based and exact, because of two facts about bench/seed.ts: every seeded task was created at
+// or before the seed's anchor (bench users were created 200 days before it), and the seed completes
+// no recurring task.
 import pg from 'pg';
 import { benchUserEmail } from './fixtures.js';
 

@@ -42,7 +42,7 @@ import {
   type Target,
 } from './processes.js';
 import { summariseProfile } from './profile.js';
-import { addRatios, evaluate, formatChecks, table, tasksLabel, writeReport, type Report, type Row } from './report.js';
+import { addRatios, evaluate, formatChecks, table, writeReport, type Report, type Row } from './report.js';
 import {
   JWT_AUDIENCE,
   JWT_ISSUER,
@@ -79,7 +79,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--users N --tasks-per-user M] 
   --duration S        measured seconds per scenario and target for S1-S5 (default 15, quick 5)
   --scenarios         which of S1..S6 to run (default all)
   --pool P            DATABASE_POOL_SIZE of the API and the floor (default 20)
-  --profile           run the API with --cpu-prof (written to bench/results/) and summarise S1's samples
+  --profile           run the API with --cpu-prof (bench/results/latest.cpuprofile) and summarise S1's samples
   --s6-*              S6: connections (default 1000, quick 200), rate (500 req/s), seconds (30, quick 10);
                       --s6-floor also drives the floor in S6 with --quick (the full run always does)`;
 
@@ -284,7 +284,7 @@ async function ensureSeeded(url: string, options: Options, env: NodeJS.ProcessEn
     args: ['--users', String(wanted.users), '--tasks-per-user', String(wanted.tasksPerUser), ...(reset ? ['--reset'] : [])],
     env,
     cwd: ROOT,
-    // Generous: ~15 s for 200k tasks on two cores; scales with the task count.
+    // Generous for the default size, and grows with the task count.
     timeoutMs: 180_000 + Math.ceil(tasks / 1e6) * 180_000,
     log: progress,
   });
@@ -541,7 +541,7 @@ async function main(): Promise<void> {
   for (const name of ['JWT_JWKS_URL', 'JWT_JWKS_ISSUER', 'JWT_JWKS_AUDIENCE', 'REDIS_URL']) delete targetEnvironment[name];
   // Without a fixed --cpu-prof-name: any worker thread (e.g. tsx's module loader) writes a profile
   // of its own, which would overwrite the main thread's under one name.
-  const profileName = `api-${startedAt.replace(/[:.]/g, '-')}.cpuprofile`;
+  const profileName = 'latest.cpuprofile';
   const profileDir = join(RESULTS_DIR, `.cpu-prof-${process.pid}`);
   const counter = './bench/statement-counter.mjs';
   // The API as production runs it (npm start): compiled to dist/, with the same node flags.
@@ -710,7 +710,7 @@ async function main(): Promise<void> {
     notes,
     ...(profile ? { profile } : {}),
   };
-  const files = await writeReport(RESULTS_DIR, report, tasksLabel(size.users * size.tasksPerUser));
+  const files = await writeReport(RESULTS_DIR, report);
 
   console.log('');
   console.log(table(rows));
@@ -718,7 +718,7 @@ async function main(): Promise<void> {
   console.log(formatChecks(checks));
   if (notes.length > 0) console.log(`\n${notes.map((note) => `note: ${note}`).join('\n')}`);
   if (profile) console.log(`\nCPU profile (${profile.file}):\n${profile.summary}`);
-  console.log(`\nwritten: ${files.markdownFile.replace(`${ROOT}/`, '')}, ${files.jsonFile.replace(`${ROOT}/`, '')}, bench/results/latest.md, bench/results/latest.json`);
+  console.log(`\nwritten: ${files.markdownFile.replace(`${ROOT}/`, '')}, ${files.jsonFile.replace(`${ROOT}/`, '')}`);
   progress('done');
 }
 

@@ -5,8 +5,8 @@ import { MigrationError } from './migration-error.js';
 import type { MigrateOptions } from './migrations.js';
 
 // The server migrates once, at start-up. The WASM schema engine that does it stays resident for the
-// life of the process once loaded (~40 MB: its module, compiled code and memory; a worker thread
-// gives back most but not all of it), so it runs in a short-lived child process instead.
+// life of the process once loaded (its module, compiled code and memory; a worker thread gives back
+// most but not all of it), so it runs in a short-lived child process instead.
 
 export interface MigrationJob {
   connectionString: string;

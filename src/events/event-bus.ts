@@ -23,7 +23,7 @@ export async function openEventBus(config: Pick<Config, 'redisUrl'>, options: Ev
   if (!config.redisUrl) {
     return { pubsub: createEventPubSub(), description: 'in-process', close: async () => {} };
   }
-  // Loaded only when used: ioredis and its event target are ~2 MB of heap a single instance never needs.
+  // Loaded only when used: ioredis and its event target take heap that a single instance never needs.
   const { describeRedisUrl, openRedisEventTarget } = await import('./redis.js');
   const redis = await openRedisEventTarget({ url: config.redisUrl, logger: options.logger, channelPrefix: options.channelPrefix });
   return { pubsub: createEventPubSub(redis.eventTarget), description: `Redis at ${describeRedisUrl(config.redisUrl)}`, close: redis.close };

@@ -85,8 +85,8 @@ export function createMetrics(pool: pg.Pool, statementCount: () => number): Metr
     endpoint: '/metrics',
     registry,
     // Every metric is named: the plugin's defaults switch on per-phase histograms, a t-digest summary
-    // and a walk of each document for deprecated fields, which together cost ~10% of a small
-    // request's CPU (measured with npm run bench -- --profile). One histogram of requests (its _count
+    // and a walk of each document for deprecated fields, which together are a visible share of a
+    // small request's CPU in a profile (npm run bench -- --profile). One histogram of requests (its _count
     // is the request count) and one counter of errors answer the operational questions; the plugin's
     // own request counter and duration histogram measured the same requests again.
     // Labels are bounded: no URL (query strings are the client's), no error path (aliases are).

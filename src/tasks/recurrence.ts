@@ -163,7 +163,7 @@ export function parseRecurrence(rule: string): ParseRecurrenceResult {
   return parsed.ok ? { ok: true, rule: parsed.rule } : parsed;
 }
 
-// Zones found valid: constructing an Intl.DateTimeFormat to ask costs ~200 us, and completing a
+// Zones found valid: constructing an Intl.DateTimeFormat to ask is expensive, and completing a
 // recurring task asks every time. Only valid names are kept, so the set is bounded by the zone database.
 const validTimeZones = new Set<string>();
 
