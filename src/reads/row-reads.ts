@@ -30,6 +30,11 @@ export interface RowReads {
   /** The viewer's rows of `table` by id, null for one that is not theirs; batched per request. */
   rowsByIds(context: Context, table: Table, ids: readonly string[]): Promise<Array<Row | null>>;
   rowById(context: Context, table: Table, id: string): Promise<Row | null>;
+  /**
+   * A row as a write left it: what the request has read so far is forgotten first, since a mutation
+   * (or an earlier one in the same document) may have changed it and its relations.
+   */
+  written(context: Context, table: Table, id: string): Promise<Row>;
   /** Tells the request what a field without arguments of a row already holds (a new task's empty tag list). */
   prime(context: Context, table: Table, field: string, id: string, value: unknown): void;
   /** Forgets what the context has read: a subscription reads each event afresh. */
@@ -241,6 +246,12 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
       return rows as Array<Row | null>;
     },
     rowById: (context, table, id) => byIds(context, table).load(id),
+    async written(context, table, id) {
+      loaders.delete(context);
+      const row = await byIds(context, table).load(id);
+      if (!row) throw new Error(`the ${table} row ${id} just written is not the viewer's to read`);
+      return row;
+    },
     prime(context, table, field, id, value) {
       const read = model.fieldRead(table, field);
       nested(context, read, table, {}, inputOf(read, {})).prime(id, value);

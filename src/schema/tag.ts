@@ -104,7 +104,7 @@ builder.mutationFields((t) => ({
       );
       const byKey = async () =>
         input.idempotencyKey ? ((await context.db.tag.findFirst({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } }))?.id ?? null) : null;
-      const readBack = async (id: string) => (await context.services.reads.rowById(context, 'tags', id))!;
+      const readBack = (id: string) => context.services.reads.written(context, 'tags', id);
       const earlier = await byKey();
       if (earlier) return readBack(earlier);
       try {
@@ -138,7 +138,7 @@ builder.mutationFields((t) => ({
         if (violatedUniqueIndex(error) === 'tags_user_id_name_key') throw duplicateName(input.name ?? '');
         throw error;
       }
-      return (await context.services.reads.rowById(context, 'tags', id))!;
+      return context.services.reads.written(context, 'tags', id);
     },
   }),
   deleteTag: t.withAuth({ loggedIn: true }).id({

@@ -196,7 +196,7 @@ function withoutNulls<T extends Record<string, unknown>>(input: T, keep: readonl
 }
 
 /** The task as the viewer reads it, after a write. */
-const readBack = (context: ViewerContext, id: string) => context.services.reads.rowById(context, 'tasks', id).then((row) => row!);
+const readBack = (context: ViewerContext, id: string) => context.services.reads.written(context, 'tasks', id);
 
 const CompleteTaskPayload = builder.objectRef<{ task: Row; nextOccurrence: Row | null }>('CompleteTaskPayload').implement({
   description: 'The completed task and, for a recurring task, the occurrence it created.',

@@ -92,7 +92,7 @@ builder.mutationFields((t) => ({
         data: { name: input.name === undefined ? undefined : input.name, timeZone: input.timeZone ?? undefined },
       });
       if (count === 0) throw unauthenticated('This account no longer exists');
-      return (await context.services.reads.rowById(context, 'users', context.viewer.id))!;
+      return context.services.reads.written(context, 'users', context.viewer.id);
     },
   }),
 }));

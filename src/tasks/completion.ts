@@ -115,6 +115,8 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
 }
 
 export async function completeTask(context: ViewerContext, id: string): Promise<{ task: Row; nextOccurrence: Row | null }> {
+  // Relations of the rows answered below (their tags) are read afresh, not from before this write.
+  context.services.reads.forget(context);
   for (let attempt = 1; ; attempt++) {
     const task = await readForCompletion(context, id);
     if (!task) throw notFound('Task');

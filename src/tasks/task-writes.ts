@@ -44,7 +44,7 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
   const { db } = context;
   const { reads } = context.services;
 
-  const read = async (id: string) => (await reads.rowById(context, 'tasks', id))!;
+  const read = (id: string) => reads.written(context, 'tasks', id);
   const byKey = () => (input.idempotencyKey ? db.task.findFirst({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } }) : null);
   const earlier = await byKey();
   if (earlier) return read(earlier.id);
@@ -67,6 +67,7 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
         const inserted = { table: 'tasks', name: 'tasks' } as const;
         return env.q.insertInto('tasks').values(values as never).returning(reads.model.rowSelections(env, inserted) as never);
       });
+      reads.forget(context);
       reads.prime(context, 'tasks', 'tags', id, []);
       return row!;
     }

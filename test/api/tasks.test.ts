@@ -165,6 +165,26 @@ describe('tasks', () => {
     expect(updated.data!.updateTask).toMatchObject({ remindAt: '2031-01-01T00:00:00.000Z', reminderSentAt: null });
   });
 
+  it('answers each mutation of one document with the task as that mutation left it', async () => {
+    const id = (await app.graphql(CreateTaskDocument, { input: { title: 'first' } }, { token })).data!.createTask.id;
+    const tag = (await createTag('serial')).id;
+    const response = await app.post(
+      {
+        query: `mutation($id: ID!, $tag: ID!) {
+          a: updateTask(input: { id: $id, title: "second" }) { title version tags { name } }
+          b: setTaskTags(taskId: $id, tagIds: [$tag]) { title version tags { name } }
+          c: updateTask(input: { id: $id, title: "third" }) { title version tags { name } }
+        }`,
+        variables: { id, tag },
+      },
+      { authorization: `Bearer ${token}` },
+    );
+    const { data } = (await response.json()) as { data: Record<'a' | 'b' | 'c', { title: string; version: number; tags: { name: string }[] }> };
+    expect(data.a).toEqual({ title: 'second', version: 2, tags: [] });
+    expect(data.b).toEqual({ title: 'second', version: 3, tags: [{ name: 'serial' }] });
+    expect(data.c).toEqual({ title: 'third', version: 4, tags: [{ name: 'serial' }] });
+  });
+
   it('deletes a task once; the second time it is NOT_FOUND', async () => {
     const task = (await app.graphql(CreateTaskDocument, { input: { title: 'Ephemeral' } }, { token })).data!.createTask;
     expect((await app.graphql(DeleteTaskDocument, { id: task.id }, { token })).data!.deleteTask).toBe(task.id);
