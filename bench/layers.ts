@@ -1,11 +1,10 @@
 // npm run bench:layers [-- --requests N --concurrency C --rounds R]
 //
 // Where a request's CPU goes, layer by layer, in this one process and without HTTP: S1 and S2 as
-// (1) the floor's statement through pg, (2) the compiled SQL read our resolvers send
-// (src/tasks/task-sql.ts) and, for comparison, the Prisma query that answers the selections it does
-// not compile, (3) the whole GraphQL request through yoga.fetch, answered by the direct task reads
-// (src/execution/) and, for comparison, by graphql-js' execution, (4) the same GraphQL requests
-// with the rows served from memory (yoga and plugins, without any database), and
+// (1) the floor's statement through pg, (2) the statement the API sends for the same document
+// (src/reads/), (3) the whole GraphQL request through yoga.fetch, answered with one statement
+// (src/execution/) and, for comparison, by graphql-js' execution with its resolvers, (4) the same
+// GraphQL requests with the rows served from memory (yoga and plugins, without any database), and
 // (5) yoga answering an empty operation ({ __typename }) with the same plugins, authentication
 // included. Each cell is CPU microseconds per request (process.cpuUsage: this process only,
 // PostgreSQL not included) after a warm-up. The layers run in interleaved rounds and the table shows

@@ -79,7 +79,7 @@ export interface Config {
   cors: { origins: string[] };
   trustProxy: boolean;
   authRateLimit: { max: number; windowSeconds: number };
-  /** Answer the common task reads without graphql-js' execution (src/execution/direct-task-reads.ts). */
+  /** Answer planned reads with one statement instead of graphql-js' execution (src/execution/direct-reads.ts). */
   directReads: boolean;
   graphiql: boolean;
   introspection: boolean;

@@ -10,7 +10,7 @@ interface AdapterCause {
   originalMessage?: string;
 }
 
-// The same refusals from statements sent through pg directly (src/db/compiled-statements.ts), in Prisma's terms.
+// The same refusals from statements sent through pg directly (the read compiler's, src/reads/), in Prisma's terms.
 const PG_CODES: Record<string, string> = { '23505': 'P2002', '23503': 'P2003' };
 
 function cause(error: unknown): { code: string; cause?: AdapterCause; message: string } | undefined {

@@ -3,7 +3,7 @@ import { CURSOR_PREFIX } from './json.js';
 import { bound, type Bound, type Shaped } from './parameters.js';
 
 // Relay cursor connections: what first/after/last/before ask for, and what pageInfo answers. The
-// rules are those of @pothos/plugin-prisma's connections, which clients of this API have paged with:
+// rules are those of Pothos' Prisma connections, which clients of this API have always paged with:
 // a page size defaults to 20 and is capped at 100; last/before page backward; hasNextPage is true
 // before a cursor and false for `last` alone; hasPreviousPage is true after a cursor.
 

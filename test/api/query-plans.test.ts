@@ -85,7 +85,7 @@ async function plansOf(run: () => Promise<{ errors?: unknown }>): Promise<string
   captured.length = 0;
   const result = await run();
   expect(result.errors).toBeUndefined();
-  // Prisma's statements name "public"."tasks"; the compiled list reads (src/tasks/task-sql.ts) name tasks.
+  // Prisma's statements name "public"."tasks"; the read compiler's (src/reads/) name "tasks".
   const taskStatements = captured.filter((statement) => /FROM\s+("public"\.)?"?tasks"?\s/i.test(statement.text) && /^\s*SELECT/i.test(statement.text));
   expect(taskStatements.length).toBeGreaterThan(0);
   return (
