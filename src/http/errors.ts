@@ -29,8 +29,7 @@ const VARIABLE_COERCION = /^Variable "\$[^"]+" (got invalid value|of required ty
 const TOO_COMPLEX = /(depth|alias|directive|token|cost).*(limit|exceeded)|(limit|exceeded).*(depth|alias|directive|token|cost)/i;
 
 /** A client-facing copy: our message and code, the HTTP status kept, nothing internal attached. */
-function clientError(source: GraphQLError, code: string, message = source.message): GraphQLError {
-  const http = source.extensions?.http;
+function clientError(source: GraphQLError, code: string, message = source.message, http = source.extensions?.http): GraphQLError {
   return new GraphQLError(message, { nodes: source.nodes, path: source.path, extensions: { code, ...(http ? { http } : {}) } });
 }
 
@@ -47,8 +46,13 @@ export function maskError(error: unknown): Error {
   const source = error instanceof GraphQLError ? error : undefined;
   if (hasCode(error) || hasCode(original)) {
     const coded = (hasCode(error) ? error : original) as GraphQLError;
+    if (!coded.extensions.originalError) return coded;
     // yoga attaches the JSON parser's error (which quotes the body); the client needs only our words.
-    return coded.extensions.originalError ? clientError(coded, coded.extensions.code as string) : coded;
+    // That attachment is also how yoga's result processor tells a body that is not JSON (its status for
+    // every Accept) from GraphQL request errors, whose status (`http.spec`) application/json clients do
+    // not get. Without it the copy must state its status plainly, or a bad body would answer 200.
+    const { spec: _forGraphQLResponseOnly, ...http } = (coded.extensions.http ?? {}) as Record<string, unknown>;
+    return clientError(coded, coded.extensions.code as string, coded.message, http);
   }
   if (source) {
     // Input problems reported without a code: a variable that does not fit its type, or a connection
