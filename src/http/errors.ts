@@ -55,13 +55,14 @@ export function maskError(error: unknown): Error {
     return clientError(coded, coded.extensions.code as string, coded.message, http);
   }
   if (source) {
-    // Input problems reported without a code: a variable that does not fit its type, or a connection
-    // argument Pothos refuses (first: -1, first together with before).
+    // Input problems reported without a code: a variable that does not fit its type, or (below) a
+    // connection argument Pothos refuses (first: -1, first together with before).
     if (VARIABLE_COERCION.test(source.message)) return clientError(source, 'BAD_USER_INPUT');
+    // Before the next test, which an error without an originalError also passes (it is its own original).
+    if (!source.originalError) return clientError(source, requestErrorCode(source.message));
     if (original instanceof GraphQLError || (original as Error | undefined)?.name === 'PothosValidationError') {
       return clientError(source, 'BAD_USER_INPUT', (original as Error).message);
     }
-    if (!source.originalError) return clientError(source, requestErrorCode(source.message));
   }
   if (original instanceof SyntaxError) {
     return new GraphQLError(`Malformed request: ${original.message}`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
