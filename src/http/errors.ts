@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { Plugin, YogaLogger } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import type { Logger } from '../logger.js';
 import { isDatabaseUnavailable, isUnstorableText, violatedForeignKey } from '../db/errors.js';
 import { serviceUnavailable, unauthenticated } from '../schema/errors.js';
 
@@ -98,6 +99,39 @@ export function useErrorReporting(): Plugin<Context> {
           }
         },
       };
+    },
+  };
+}
+
+/** The code a client is told for an error, whether or not it has been masked yet. */
+export function clientCodeOf(error: unknown): string {
+  const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
+  return typeof code === 'string' ? code : ((maskError(error) as GraphQLError).extensions.code as string);
+}
+
+const SERVER_FAILURES = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']);
+
+/**
+ * yoga's logger on pino. yoga logs at error every error its masking replaced, a second time when the
+ * error ended the request before execution, and with no request id. A client's mistake is already the
+ * request log's line (src/http/request-log.ts), so yoga's copy goes to debug; a failure of ours that
+ * useErrorReporting logged with its request id is not logged again.
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  const logged = new WeakSet<object>();
+  return {
+    debug: (...args) => logger.debug({ args }, 'yoga'),
+    info: (...args) => logger.info({ args }, 'yoga'),
+    warn: (...args) => logger.warn({ args }, 'yoga'),
+    error: (...args) => {
+      const [error] = args;
+      if (args.length !== 1 || !error || typeof error !== 'object') return logger.error({ args }, 'yoga');
+      if (logged.has(error)) return;
+      logged.add(error);
+      if (!SERVER_FAILURES.has(clientCodeOf(error))) return logger.debug({ err: error }, 'yoga: client error');
+      const original = originalOf(error);
+      if (original && typeof original === 'object' && requestIdOfError.has(original)) return;
+      logger.error({ err: error }, 'yoga');
     },
   };
 }
