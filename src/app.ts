@@ -11,7 +11,7 @@ import { createContext, type AppServices, type ServerContext } from './context.j
 import type { PrismaClient } from './db/prisma.js';
 import { scopedClients } from './db/viewer-scope.js';
 import { createEventPubSub, type PubSub } from './events/pubsub.js';
-import { maskError, useErrorReporting } from './http/errors.js';
+import { maskError, useErrorReporting, yogaLogger } from './http/errors.js';
 import { requestIdOf, useRequestId } from './http/request-id.js';
 import { useRequestLog } from './http/request-log.js';
 import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
@@ -98,7 +98,7 @@ export function createApp(deps: AppDependencies) {
       costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: !config.introspection },
     }) as Plugin,
-    useRequestLog() as Plugin,
+    useRequestLog(logger) as Plugin,
     useErrorReporting() as Plugin,
   ];
   const directReads = config.directReads ? useDirectReads(schema, services.reads, metrics.countDirectRead) : undefined;
@@ -120,12 +120,7 @@ export function createApp(deps: AppDependencies) {
     // useBodyLimit enforces MAX_BODY_BYTES (declared and streamed); yoga's own limiter would pipe every
     // body through a TransformStream, a stream pipeline and an AbortSignal per request on top of it.
     maxRequestBodySize: false,
-    logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
-      warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
-    },
+    logging: yogaLogger(logger),
     plugins,
   });
   // node:http's handler: the direct reads yoga has planned answered before its pipeline, the rest by yoga.

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { Plugin, YogaLogger } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import type { Logger } from '../logger.js';
 import { isDatabaseUnavailable, isUnstorableText, violatedForeignKey } from '../db/errors.js';
 import { serviceUnavailable, unauthenticated } from '../schema/errors.js';
 
@@ -29,8 +30,7 @@ const VARIABLE_COERCION = /^Variable "\$[^"]+" (got invalid value|of required ty
 const TOO_COMPLEX = /(depth|alias|directive|token|cost).*(limit|exceeded)|(limit|exceeded).*(depth|alias|directive|token|cost)/i;
 
 /** A client-facing copy: our message and code, the HTTP status kept, nothing internal attached. */
-function clientError(source: GraphQLError, code: string, message = source.message): GraphQLError {
-  const http = source.extensions?.http;
+function clientError(source: GraphQLError, code: string, message = source.message, http = source.extensions?.http): GraphQLError {
   return new GraphQLError(message, { nodes: source.nodes, path: source.path, extensions: { code, ...(http ? { http } : {}) } });
 }
 
@@ -47,17 +47,23 @@ export function maskError(error: unknown): Error {
   const source = error instanceof GraphQLError ? error : undefined;
   if (hasCode(error) || hasCode(original)) {
     const coded = (hasCode(error) ? error : original) as GraphQLError;
+    if (!coded.extensions.originalError) return coded;
     // yoga attaches the JSON parser's error (which quotes the body); the client needs only our words.
-    return coded.extensions.originalError ? clientError(coded, coded.extensions.code as string) : coded;
+    // That attachment is also how yoga's result processor tells a body that is not JSON (its status for
+    // every Accept) from GraphQL request errors, whose status (`http.spec`) application/json clients do
+    // not get. Without it the copy must state its status plainly, or a bad body would answer 200.
+    const { spec: _forGraphQLResponseOnly, ...http } = (coded.extensions.http ?? {}) as Record<string, unknown>;
+    return clientError(coded, coded.extensions.code as string, coded.message, http);
   }
   if (source) {
-    // Input problems reported without a code: a variable that does not fit its type, or a connection
-    // argument Pothos refuses (first: -1, first together with before).
+    // Input problems reported without a code: a variable that does not fit its type, or (below) a
+    // connection argument Pothos refuses (first: -1, first together with before).
     if (VARIABLE_COERCION.test(source.message)) return clientError(source, 'BAD_USER_INPUT');
+    // Before the next test, which an error without an originalError also passes (it is its own original).
+    if (!source.originalError) return clientError(source, requestErrorCode(source.message));
     if (original instanceof GraphQLError || (original as Error | undefined)?.name === 'PothosValidationError') {
       return clientError(source, 'BAD_USER_INPUT', (original as Error).message);
     }
-    if (!source.originalError) return clientError(source, requestErrorCode(source.message));
   }
   if (original instanceof SyntaxError) {
     return new GraphQLError(`Malformed request: ${original.message}`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
@@ -93,6 +99,39 @@ export function useErrorReporting(): Plugin<Context> {
           }
         },
       };
+    },
+  };
+}
+
+/** The code a client is told for an error, whether or not it has been masked yet. */
+export function clientCodeOf(error: unknown): string {
+  const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
+  return typeof code === 'string' ? code : ((maskError(error) as GraphQLError).extensions.code as string);
+}
+
+const SERVER_FAILURES = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']);
+
+/**
+ * yoga's logger on pino. yoga logs at error every error its masking replaced, a second time when the
+ * error ended the request before execution, and with no request id. A client's mistake is already the
+ * request log's line (src/http/request-log.ts), so yoga's copy goes to debug; a failure of ours that
+ * useErrorReporting logged with its request id is not logged again.
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  const logged = new WeakSet<object>();
+  return {
+    debug: (...args) => logger.debug({ args }, 'yoga'),
+    info: (...args) => logger.info({ args }, 'yoga'),
+    warn: (...args) => logger.warn({ args }, 'yoga'),
+    error: (...args) => {
+      const [error] = args;
+      if (args.length !== 1 || !error || typeof error !== 'object') return logger.error({ args }, 'yoga');
+      if (logged.has(error)) return;
+      logged.add(error);
+      if (!SERVER_FAILURES.has(clientCodeOf(error))) return logger.debug({ err: error }, 'yoga: client error');
+      const original = originalOf(error);
+      if (original && typeof original === 'object' && requestIdOfError.has(original)) return;
+      logger.error({ err: error }, 'yoga');
     },
   };
 }
