@@ -5,8 +5,7 @@ import { openDatabase } from './db/database.js';
 import { migrateInChildProcess } from './db/migrate-in-child-process.js';
 import { createPrisma } from './db/prisma.js';
 import { openEventBus } from './events/event-bus.js';
-import { createServer } from 'node:http';
-import { attachWebSocket } from './http/websocket.js';
+import { createHttpServer } from './http/server.js';
 import { redisRateLimitStore } from './auth/redis-rate-limit.js';
 import { createLogger } from './logger.js';
 import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
@@ -46,8 +45,7 @@ async function main(): Promise<void> {
     rateLimitStore: rateLimitRedis ? redisRateLimitStore(rateLimitRedis) : undefined,
     shutdownSignal: shuttingDown.signal,
   });
-  const server = createServer(yoga.httpListener);
-  const webSocket = attachWebSocket(server, yoga);
+  const { server, webSocket } = createHttpServer(yoga);
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const address = server.address();

@@ -63,7 +63,7 @@ async function send(base: string, body: string, headers: Record<string, string>)
 }
 
 async function metric(app: TestApp, prefix: string): Promise<number> {
-  const text = await (await app.yoga.fetch('http://yoga/metrics')).text();
+  const text = await (await app.fetch('/metrics')).text();
   return text
     .split('\n')
     .filter((line) => line.startsWith(prefix))

@@ -170,10 +170,11 @@ async function answer(app: TestApp, testCase: Case): Promise<{ status: number; b
   return { status: response.status, body: await response.text() };
 }
 
+/** Reads answered each way so far, whether the seam in front of yoga or yoga's own execution answered them. */
 async function directReads(outcome: 'direct' | 'graphql'): Promise<number> {
-  const text = await (await direct.yoga.fetch('http://yoga/metrics')).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`tasks_api_direct_reads_total{outcome="${outcome}",via="yoga"}`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  const text = await (await direct.fetch('/metrics')).text();
+  const lines = text.split('\n').filter((candidate) => candidate.startsWith(`tasks_api_direct_reads_total{outcome="${outcome}",`));
+  return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 /** Sends the case to both apps; their answers must be identical. Returns how the direct app's metrics moved. */

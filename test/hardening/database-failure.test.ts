@@ -39,7 +39,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-const ready = async () => (await app.yoga.fetch('http://yoga/readyz')).status;
+const ready = async () => (await app.fetch('/readyz')).status;
 
 describe('database outage', () => {
   it('fails fast with SERVICE_UNAVAILABLE and 503 on /readyz, then recovers without a restart', async () => {
@@ -59,7 +59,7 @@ describe('database outage', () => {
     const write = await app.graphql(CreateTaskDocument, { input: { title: 'during the outage' } }, { token });
     expect(errorCodes(write)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(await ready()).toBe(503);
-    expect((await app.yoga.fetch('http://yoga/healthz')).status).toBe(200);
+    expect((await app.fetch('/healthz')).status).toBe(200);
 
     server = await startEmbeddedPostgres({ dataDir, port });
 

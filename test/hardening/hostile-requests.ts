@@ -1335,7 +1335,9 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
         ['latin-1 bytes', { authorization: 'Bearer \u00e9\u00ff\u00fe' }, 'invalid'],
         ["the victim's user id as token", { authorization: `Bearer ${victim.userId}` }, 'invalid'],
         ['SQL as token', { authorization: "Bearer ' OR 1=1 --" }, 'invalid'],
-        ['64 KB unrelated header', { authorization: `Bearer ${token}`, 'x-padding': 'p'.repeat(65_536) }, 'valid'],
+        ['8 KB unrelated header', { authorization: `Bearer ${token}`, 'x-padding': 'p'.repeat(8_192) }, 'valid'],
+        // node:http refuses headers over its 16 KB limit with 431 before the request reaches the app.
+        ['64 KB unrelated header', { authorization: `Bearer ${token}`, 'x-padding': 'p'.repeat(65_536) }, 'invalid'],
         ['garbage X-Forwarded-For', { authorization: `Bearer ${token}`, 'x-forwarded-for': "'; DROP TABLE users; --, 999.999.999.999" }, 'valid'],
       ];
       const [label, headers, verdict] = variants[n % variants.length]!;

@@ -76,7 +76,7 @@ describe('abuse limits', () => {
 
   it('refuse a body over 1 MB before reading it', async () => {
     const body = JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(1_100_000) } });
-    const response = await app.yoga.fetch('http://yoga/graphql', {
+    const response = await app.fetch('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), authorization: `Bearer ${token}` },
       body,
@@ -85,11 +85,11 @@ describe('abuse limits', () => {
   });
 
   it('refuse a mutation over GET and a cross-site GET without a preflight header', async () => {
-    const mutation = await app.yoga.fetch(`http://yoga/graphql?query=${encodeURIComponent('mutation { deleteTag(id: "x") }')}`, {
+    const mutation = await app.fetch(`/graphql?query=${encodeURIComponent('mutation { deleteTag(id: "x") }')}`, {
       headers: { authorization: `Bearer ${token}`, 'x-graphql-csrf': '1' },
     });
     expect(mutation.status).toBe(405);
-    const simple = await app.yoga.fetch(`http://yoga/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { authorization: `Bearer ${token}` } });
+    const simple = await app.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { authorization: `Bearer ${token}` } });
     expect(simple.status).toBe(403);
   });
 });
@@ -103,11 +103,11 @@ describe('exposure settings', () => {
       expect(body.data ?? null).toBeNull();
       expect(body.errors![0]!.message).toMatch(/introspection/i);
 
-      const page = await locked.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+      const page = await locked.fetch('/graphql', { headers: { accept: 'text/html' } });
       expect(await page.text()).not.toMatch(/graphiql/i);
 
       const preflight = (origin: string) =>
-        locked.yoga.fetch('http://yoga/graphql', {
+        locked.fetch('/graphql', {
           method: 'OPTIONS',
           headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
         });
@@ -121,7 +121,7 @@ describe('exposure settings', () => {
   it('serves GraphiQL and introspection by default outside production', async () => {
     const introspection = await app.post({ query: '{ __schema { queryType { name } } }' });
     expect(((await introspection.json()) as { data: { __schema: { queryType: { name: string } } } }).data.__schema.queryType.name).toBe('Query');
-    const page = await app.yoga.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+    const page = await app.fetch('/graphql', { headers: { accept: 'text/html' } });
     expect(await page.text()).toMatch(/graphiql/i);
   });
 });

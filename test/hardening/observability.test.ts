@@ -74,7 +74,7 @@ describe('metrics', () => {
     const { token } = await app.signUp('measured');
     await app.graphql(TasksDocument, { first: 3 }, { token });
     await app.graphql(TasksDocument, { first: 3, filter: { tagIds: ['bad'] } }, { token });
-    const response = await app.yoga.fetch('http://yoga/metrics');
+    const response = await app.fetch('/metrics');
     expect(response.status).toBe(200);
     const text = await response.text();
     // Labels in any order: each (?=...) looks inside one series' braces.
@@ -91,13 +91,13 @@ describe('metrics', () => {
       // A new operation name, an erroring alias and a query string each time: as labels, each would be a
       // new series kept for the life of the process.
       const query = `query Op${i} { a${i}: task(id: "bad-${i}") { id } }`;
-      await app.yoga.fetch(`http://yoga/graphql?n=${i}`, {
+      await app.fetch(`/graphql?n=${i}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query }),
       });
     }
-    const text = await (await app.yoga.fetch('http://yoga/metrics')).text();
+    const text = await (await app.fetch('/metrics')).text();
     const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`));
     expect(series('graphql_yoga_http_duration_count').length).toBeLessThanOrEqual(110);
     expect(series('graphql_envelop_error_result').length).toBeLessThanOrEqual(110);

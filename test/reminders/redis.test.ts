@@ -47,7 +47,7 @@ describe.skipIf(!redisUrl)('reminders across instances through Redis', () => {
 
   /** Subscribes on A and waits until Redis has the subscription: an event published earlier is not kept. */
   async function subscribeOnA(user: { token: string; userId: string }) {
-    const subscription = await subscribeOverSse(instanceA.app.yoga, ReminderDueDocument, { token: user.token });
+    const subscription = await subscribeOverSse(instanceA.app, ReminderDueDocument, { token: user.token });
     open.push(subscription);
     const channel = `${channelPrefix}${reminderTopic(uuidOf(user.userId))}`;
     await expect.poll(async () => ((await inspector.pubsub('NUMSUB', channel)) as [string, number])[1], { timeout: 5_000 }).toBe(1);

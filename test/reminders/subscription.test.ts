@@ -7,7 +7,7 @@ import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
 import { recordingPubSub, reminderTopic, uuidOf, type RecordingEventTarget } from '../support/events.js';
 import { subscribeOverSse, type SseSubscription } from '../support/sse.js';
 
-// reminderDue over Server-Sent Events, in-process through yoga.fetch: the worker publishes, each
+// reminderDue over Server-Sent Events, through the server's socket: the worker publishes, each
 // viewer's stream carries their own tasks' reminders and nothing else.
 
 let app: TestApp;
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** Subscribes as the given user and waits until the subscription listens on the user's topic. */
 async function subscribeAs(user: { token: string; userId: string }) {
-  const subscription = await subscribeOverSse(app.yoga, ReminderDueDocument, { token: user.token });
+  const subscription = await subscribeOverSse(app, ReminderDueDocument, { token: user.token });
   open.push(subscription);
   expect(subscription.status).toBe(200);
   await events.listening(reminderTopic(uuidOf(user.userId)));
@@ -95,7 +95,7 @@ describe('reminderDue subscription over SSE', () => {
     const forged = `${header}.${payload}.${Buffer.from('not the signature').toString('base64url')}`;
 
     for (const options of [{}, { token: forged }, { headers: { authorization: 'Basic ZXZlOmV2ZQ==' } }]) {
-      const subscription = await subscribeOverSse(app.yoga, ReminderDueDocument, options);
+      const subscription = await subscribeOverSse(app, ReminderDueDocument, options);
       open.push(subscription);
       const result = await subscription.next();
       expect(errorCodes(result)).toEqual(['UNAUTHENTICATED']);

@@ -1,11 +1,7 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { attachWebSocket, type WebSocketTransport } from '../../src/http/websocket.js';
 import { createLogger } from '../../src/logger.js';
 import { startReminderWorker, type ReminderWorker } from '../../src/tasks/reminders.js';
 import { CreateTaskDocument, ReminderDueDocument } from '../generated/graphql.js';
@@ -18,8 +14,6 @@ import { recordingPubSub, reminderTopic, uuidOf, type RecordingEventTarget } fro
 let app: TestApp;
 let events: RecordingEventTarget;
 let reminders: ReminderWorker;
-let server: Server;
-let webSocket: WebSocketTransport;
 let url: string;
 const clients: Client[] = [];
 
@@ -28,16 +22,10 @@ beforeAll(async () => {
   events = recording.target;
   app = await createTestApp({ pubsub: recording.pubsub });
   reminders = startReminderWorker({ prisma: app.prisma, pubsub: recording.pubsub, logger: createLogger('silent'), pollMs: 3_600_000 });
-  server = createServer(app.yoga);
-  webSocket = attachWebSocket(server, app.yoga);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  url = app.webSocketUrl;
 });
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
-  await webSocket?.close();
-  server?.close();
   await reminders?.stop();
   await app?.close();
 });

@@ -1,9 +1,12 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { StatementRunner } from '../../src/reads/statements.js';
 import { createPrisma, type PrismaHandle } from '../../src/db/prisma.js';
+import { createHttpServer } from '../../src/http/server.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { PubSub } from '../../src/events/pubsub.js';
 import type { RateLimitStore } from '../../src/auth/rate-limit.js';
@@ -14,6 +17,12 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!!';
 
 export interface TestApp {
   yoga: App;
+  /** http://127.0.0.1:<port> of the production listener (src/http/server.ts) this app is served by. */
+  origin: string;
+  /** ws://127.0.0.1:<port>/graphql, graphql-ws on the same server. */
+  webSocketUrl: string;
+  /** fetch() of a path on this app's server, over the socket. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   database: TestDatabase;
   prisma: PrismaHandle['prisma'];
   pool: PrismaHandle['pool'];
@@ -60,8 +69,15 @@ export async function createTestApp(
     runStatement: options.runStatement,
   });
 
+  // Every request goes through the entry production uses: this server, over a real socket.
+  const { server, webSocket } = createHttpServer(yoga);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const fetchPath = (path: string, init?: RequestInit) => fetch(`${origin}${path}`, init);
   const post = async (body: unknown, headers: Record<string, string> = {}) =>
-    yoga.fetch('http://yoga/graphql', {
+    fetchPath('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -69,6 +85,9 @@ export async function createTestApp(
 
   const app: TestApp = {
     yoga,
+    origin,
+    webSocketUrl: `ws://127.0.0.1:${port}/graphql`,
+    fetch: fetchPath,
     database,
     prisma: handle.prisma,
     pool: handle.pool,
@@ -90,6 +109,9 @@ export async function createTestApp(
       return { token: result.data.signUp.token, userId: result.data.signUp.user.id, email, password };
     },
     async close() {
+      await webSocket.close();
+      server.closeAllConnections();
+      server.close();
       await yoga.dispose();
       await handle.close();
       if (!options.database) await database.drop();

@@ -1,6 +1,5 @@
 import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import type { App } from '../../src/app.js';
 
 // A GraphQL subscription over Server-Sent Events, as a browser's EventSource-style client sends it:
 // POST /graphql with Accept: text/event-stream, then one `event: next` per result on the open body.
@@ -17,13 +16,13 @@ export interface SseSubscription<Result> {
 }
 
 export async function subscribeOverSse<Result, Variables>(
-  yoga: App,
+  app: { fetch(path: string, init?: RequestInit): Promise<Response> },
   document: TypedDocumentNode<Result, Variables>,
   options: { token?: string; headers?: Record<string, string>; variables?: Variables } = {},
 ): Promise<SseSubscription<Result>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await yoga.fetch('http://yoga/graphql', {
+  const response = await app.fetch('/graphql', {
     method: 'POST',
     headers,
     body: JSON.stringify({ query: print(document), variables: options.variables }),
