@@ -60,7 +60,6 @@ export function objectJson(env: ReadEnv, object: ObjectPlan, row: Alias, inputs:
 function connectionJson(env: ReadEnv, field: Extract<FieldPlan, { kind: 'connection' }>, parent: Alias | null, inputs: Inputs): JsonText {
   const list = inputs[field.input] as Shaped<TaskListInput>;
   const { entries } = field.connection;
-  const needsPage = entries.some((entry) => entry.kind === 'edges' || entry.kind === 'pageInfo');
   let facts: { name: string; edges: Map<ConnectionEntry, string> } | null = null;
   let aggregate: AnySelect | null = null;
   const rule = pageInfoRule(list.page);
@@ -69,6 +68,8 @@ function connectionJson(env: ReadEnv, field: Extract<FieldPlan, { kind: 'connect
   // reads no row beyond the ones it shows.
   const asksMore = infos.some((info) => (info.kind === 'hasNextPage' || info.kind === 'hasPreviousPage') && rule[info.kind] === 'more');
   const asks = (kind: PageInfoField['kind']) => infos.some((info) => info.kind === kind);
+  // The rows are read only for what needs them: edges, a cursor, or whether more follow.
+  const needsPage = asksMore || asks('startCursor') || asks('endCursor') || entries.some((entry) => entry.kind === 'edges');
   if (needsPage) {
     const t = env.alias('tasks');
     const page = taskPage(env, t, list, field.read.within(env, parent, t), asksMore);
