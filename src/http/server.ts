@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { App } from '../app.js';
 import { attachWebSocket, type WebSocketTransport } from './websocket.js';
 
@@ -10,7 +10,8 @@ export interface HttpServer {
   webSocket: WebSocketTransport;
 }
 
-export function createHttpServer(app: App): HttpServer {
-  const server = createServer(app.httpListener);
+/** `listener` is the app's own unless the caller wraps it (the tests attribute statements to requests). */
+export function createHttpServer(app: App, listener: RequestListener = app.httpListener): HttpServer {
+  const server = createServer(listener);
   return { server, webSocket: attachWebSocket(server, app) };
 }

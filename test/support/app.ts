@@ -12,6 +12,7 @@ import type { PubSub } from '../../src/events/pubsub.js';
 import type { RateLimitStore } from '../../src/auth/rate-limit.js';
 import { SignUpDocument } from '../generated/graphql.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
+import { auditStatements } from './statement-audit.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!!';
 
@@ -69,8 +70,10 @@ export async function createTestApp(
     runStatement: options.runStatement,
   });
 
-  // Every request goes through the entry production uses: this server, over a real socket.
-  const { server, webSocket } = createHttpServer(yoga);
+  // Every request goes through the entry production uses: this server, over a real socket. Each
+  // statement a request makes is recorded with its viewer, and judged when the app closes.
+  const audit = auditStatements(handle.pool);
+  const { server, webSocket } = createHttpServer(yoga, audit.around(yoga.httpListener));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -114,7 +117,10 @@ export async function createTestApp(
       server.close();
       await yoga.dispose();
       await handle.close();
+      const problems = await audit.judge(database.url);
+      if (process.env.STATEMENT_AUDIT_SUMMARY) console.log(`audited ${audit.recorded().length} statements, ${problems.length} problems`);
       if (!options.database) await database.drop();
+      if (problems.length > 0) throw new Error(`${problems.length} statements are not scoped to their viewer:\n${problems.slice(0, 10).join('\n')}`);
     },
   };
   return app;
