@@ -1,6 +1,6 @@
 import { sql, type AliasedExpression, type Expression } from 'kysely';
 import type { ConnectionEntry, DocumentPlan, FieldPlan, ObjectPlan, PageInfoField } from './document-plan.js';
-import { pageInfoRule, type PageFlag } from './connections.js';
+import { pageInfoRule } from './connections.js';
 import { cursorOf, globalIdOf, isoTimestamp, jsonArrayAgg, jsonObject, jsonString, jsonValue, type JsonText } from './json.js';
 import type { Shaped } from './parameters.js';
 import { col, rowId, type Alias, type AnySelect, type ReadEnv } from './sources.js';
@@ -53,91 +53,92 @@ export function objectJson(env: ReadEnv, object: ObjectPlan, row: Alias, inputs:
 }
 
 /**
- * A task connection. The page is read as `limit` rows (one more than it shows) numbered in the order
- * they are read; an aggregate over them yields each `edges` selection, the cursors at either end and
- * how many rows came back, and the connection object is written from that one row.
+ * A task connection: the page's rows in a derived table, each with its edges' JSON and the values
+ * the list is ordered by, and one aggregate over them that writes the connection object. Only what
+ * the selection asks for is read: no row beyond the page unless a pageInfo flag the arguments leave
+ * open asks whether more follow (the rows are then numbered as read, to leave the extra one out),
+ * no cursors unless selected, and no rows at all for a selection of only totalCount or flags.
  */
 function connectionJson(env: ReadEnv, field: Extract<FieldPlan, { kind: 'connection' }>, parent: Alias | null, inputs: Inputs): JsonText {
   const list = inputs[field.input] as Shaped<TaskListInput>;
   const { entries } = field.connection;
-  let facts: { name: string; edges: Map<ConnectionEntry, string> } | null = null;
-  let aggregate: AnySelect | null = null;
   const rule = pageInfoRule(list.page);
   const infos = entries.flatMap((entry) => (entry.kind === 'pageInfo' ? entry.fields : []));
-  // Whether more rows follow is asked only by a flag the arguments leave open; without one, the page
-  // reads no row beyond the ones it shows.
   const asksMore = infos.some((info) => (info.kind === 'hasNextPage' || info.kind === 'hasPreviousPage') && rule[info.kind] === 'more');
-  const asks = (kind: PageInfoField['kind']) => infos.some((info) => info.kind === kind);
-  // The rows are read only for what needs them: edges, a cursor, or whether more follow.
-  const needsPage = asksMore || asks('startCursor') || asks('endCursor') || entries.some((entry) => entry.kind === 'edges');
-  if (needsPage) {
+  const asksCursors = infos.some((info) => info.kind === 'startCursor' || info.kind === 'endCursor');
+  const needsPage = asksMore || asksCursors || entries.some((entry) => entry.kind === 'edges');
+
+  const totalCount = () => {
     const t = env.alias('tasks');
-    const page = taskPage(env, t, list, field.read.within(env, parent, t), asksMore);
-    const edges = new Map<ConnectionEntry, string>();
-    const rowColumns: AliasedExpression<unknown, string>[] = [];
-    for (const [index, entry] of entries.entries()) {
-      if (entry.kind !== 'edges') continue;
-      const name = `e${index}`;
-      edges.set(entry, name);
-      const edge = jsonObject(
-        entry.fields.map((edgeField) => {
-          if (edgeField.kind === 'typename') return [edgeField.key, jsonString(edgeField.typename)] as const;
-          if (edgeField.kind === 'cursor') return [edgeField.key, jsonValue(cursorOf(col(t, 'id')))] as const;
-          return [edgeField.key, objectJson(env, edgeField.object, t, inputs)] as const;
-        }),
-      );
-      rowColumns.push(edge.as(name));
-    }
-    const cursors = asks('startCursor') || asks('endCursor') ? [cursorOf(col(t, 'id')).as('cursor')] : [];
-    const rows = page.rows.select([...rowColumns, ...cursors, sql<number>`row_number() OVER (ORDER BY ${sql.join(page.orderBy)})`.as('n')]);
-    const p = env.name('p');
-    const n = sql.ref(`${p}.n`);
-    const shown = asksMore ? sql`${n} <= ${list.page.size}` : undefined;
-    const filtered = shown ? sql` FILTER (WHERE ${shown})` : sql``;
-    // Edges are in the list's order: the order rows were read in, or its reverse when paging backward.
-    const listOrder = list.page.backward ? sql`${n} DESC` : sql`${n} ASC`;
-    const reversed = list.page.backward ? sql`${n} ASC` : sql`${n} DESC`;
-    const cursor = sql.ref(`${p}.cursor`);
-    aggregate = env.q.selectFrom(rows.as(p)).select([
-      ...[...edges.values()].map((name) => jsonArrayAgg(sql`${sql.ref(`${p}.${name}`)}`, [listOrder], shown).as(name)),
-      ...(asksMore ? [sql<number>`count(*)`.as('rows')] : []),
-      ...(asks('startCursor') ? [sql<string>`(array_agg(${cursor} ORDER BY ${listOrder})${filtered})[1]`.as('start_cursor')] : []),
-      ...(asks('endCursor') ? [sql<string>`(array_agg(${cursor} ORDER BY ${reversed})${filtered})[1]`.as('end_cursor')] : []),
-    ]) as unknown as AnySelect;
-    facts = { name: env.name('a'), edges };
+    return jsonValue(sql`(${taskCount(env, t, list, field.read.within(env, parent, t))})`);
+  };
+  if (!needsPage) {
+    return jsonObject(
+      entries.map((entry) => {
+        if (entry.kind === 'typename') return [entry.key, jsonString(entry.typename)] as const;
+        if (entry.kind === 'totalCount') return [entry.key, totalCount()] as const;
+        if (entry.kind === 'pageInfo') return [entry.key, jsonObject(entry.fields.map((info) => [info.key, literalInfo(info, rule)] as const))] as const;
+        throw new Error('edges without a page');
+      }),
+    );
   }
-  const flag = (value: PageFlag) => (value === 'more' ? jsonValue(sql<boolean>`${sql.ref(`${facts!.name}.rows`)} > ${list.page.size}`) : sql<string>`${sql.lit(String(value))}`);
-  const pageInfoValue = (info: PageInfoField): JsonText => {
-    switch (info.kind) {
-      case 'typename':
-        return jsonString(info.typename);
-      case 'hasNextPage':
-      case 'hasPreviousPage':
-        return flag(rule[info.kind]);
-      case 'startCursor':
-        return jsonValue(sql.ref(`${facts!.name}.start_cursor`));
-      case 'endCursor':
-        return jsonValue(sql.ref(`${facts!.name}.end_cursor`));
-    }
+
+  const t = env.alias('tasks');
+  const page = taskPage(env, t, list, field.read.within(env, parent, t), asksMore);
+  const p = env.name('p');
+  const column = (name: string) => sql.ref(`${p}.${name}`);
+  const edgeColumns: AliasedExpression<unknown, string>[] = [];
+  const edgeNames = new Map<ConnectionEntry, string>();
+  for (const [index, entry] of entries.entries()) {
+    if (entry.kind !== 'edges') continue;
+    edgeNames.set(entry, `e${index}`);
+    const edge = jsonObject(
+      entry.fields.map((edgeField) => {
+        if (edgeField.kind === 'typename') return [edgeField.key, jsonString(edgeField.typename)] as const;
+        if (edgeField.kind === 'cursor') return [edgeField.key, jsonValue(cursorOf(col(t, 'id')))] as const;
+        return [edgeField.key, objectJson(env, edgeField.object, t, inputs)] as const;
+      }),
+    );
+    edgeColumns.push(edge.as(`e${index}`));
+  }
+  const rows = page.rows.select([
+    ...edgeColumns,
+    ...page.keys,
+    ...(asksCursors ? [cursorOf(col(t, 'id')).as('cursor')] : []),
+    ...(asksMore ? [sql<number>`row_number() OVER (ORDER BY ${sql.join(page.orderBy)})`.as('n')] : []),
+  ]);
+  // With a row beyond the page, every aggregate leaves it out.
+  const shown = asksMore ? sql`${column('n')} <= ${list.page.size}` : undefined;
+  const filtered = shown ? sql` FILTER (WHERE ${shown})` : sql``;
+  const cursorAt = (order: Expression<unknown>[]) => jsonValue(sql`(array_agg(${column('cursor')} ORDER BY ${sql.join(order)})${filtered})[1]`);
+  const info = (field: PageInfoField): JsonText => {
+    if (field.kind === 'startCursor') return cursorAt(page.listOrder(p));
+    if (field.kind === 'endCursor') return cursorAt(page.reverseOrder(p));
+    if ((field.kind === 'hasNextPage' || field.kind === 'hasPreviousPage') && rule[field.kind] === 'more') return sql<string>`(count(*) > ${list.page.size})::text`;
+    return literalInfo(field, rule);
   };
   const connection = jsonObject(
     entries.map((entry) => {
       switch (entry.kind) {
         case 'typename':
           return [entry.key, jsonString(entry.typename)] as const;
-        case 'totalCount': {
-          const t = env.alias('tasks');
-          return [entry.key, jsonValue(sql`(${taskCount(env, t, list, field.read.within(env, parent, t))})`)] as const;
-        }
+        case 'totalCount':
+          return [entry.key, totalCount()] as const;
         case 'pageInfo':
-          return [entry.key, jsonObject(entry.fields.map((info) => [info.key, pageInfoValue(info)] as const))] as const;
+          return [entry.key, jsonObject(entry.fields.map((pageInfo) => [pageInfo.key, info(pageInfo)] as const))] as const;
         case 'edges':
-          return [entry.key, sql<string>`${sql.ref(`${facts!.name}.${facts!.edges.get(entry)}`)}`] as const;
+          return [entry.key, jsonArrayAgg(sql`${column(edgeNames.get(entry)!)}`, page.listOrder(p), shown)] as const;
       }
     }),
   );
-  if (!aggregate || !facts) return connection;
-  return sql<string>`(${env.q.selectFrom(aggregate.as(facts.name)).select(connection.as('json'))})`;
+  return sql<string>`(${env.q.selectFrom(rows.as(p)).select(connection.as('json'))})`;
+}
+
+/** A pageInfo field the arguments alone settle (or __typename). */
+function literalInfo(info: PageInfoField, rule: ReturnType<typeof pageInfoRule>): JsonText {
+  if (info.kind === 'typename') return jsonString(info.typename);
+  if ((info.kind === 'hasNextPage' || info.kind === 'hasPreviousPage') && rule[info.kind] !== 'more') return sql<string>`${sql.lit(String(rule[info.kind]))}`;
+  throw new Error(`${info.kind} needs the page`);
 }
 
 /** The statement answering a planned document: one text column per root field that reads data. */

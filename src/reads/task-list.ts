@@ -1,4 +1,4 @@
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type AliasedExpression, type Expression, type SqlBool } from 'kysely';
 import { badInput } from '../schema/errors.js';
 import { decodeIds } from '../schema/global-id.js';
 import { pageInput, type PageArgs, type PageInput } from './connections.js';
@@ -151,8 +151,8 @@ function orderKeys(order: readonly TaskOrder[], backward: boolean): OrderKey[] {
   return backward ? keys.map((key) => ({ ...key, descending: !key.descending, nullsLast: !key.nullsLast })) : keys;
 }
 
-const orderTerm = (t: Alias<'tasks'>, key: OrderKey) =>
-  sql`${col(t, key.column)} ${sql.raw(key.descending ? 'DESC' : 'ASC')}${sql.raw(key.nullable ? (key.nullsLast ? ' NULLS LAST' : ' NULLS FIRST') : '')}`;
+const orderTerm = (value: Expression<unknown>, key: OrderKey) =>
+  sql`${value} ${sql.raw(key.descending ? 'DESC' : 'ASC')}${sql.raw(key.nullable ? (key.nullsLast ? ' NULLS LAST' : ' NULLS FIRST') : '')}`;
 
 /** Rows of `t` strictly beyond the cursor row `c` in the order of `keys`. */
 function beyondCursor(t: Alias<'tasks'>, c: Alias<'tasks'>, keys: OrderKey[]): Expression<SqlBool> {
@@ -177,10 +177,16 @@ function listed(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, wi
 }
 
 export interface TaskPage {
-  /** The page's rows of `t`, in the order they are read (reversed when paging backward), one more than the page holds. */
+  /** The page's rows of `t`, in the order they are read (reversed when paging backward). */
   rows: AnySelect;
-  /** The order the rows are read in, for row_number() or an aggregate. */
+  /** The order the rows are read in, for row_number(). */
   orderBy: Expression<unknown>[];
+  /** The values the list is ordered by, to select beside each row as k0, k1, ... */
+  keys: AliasedExpression<unknown, string>[];
+  /** The list's own order (whichever way the page was read) over those values, in the derived table `rows`. */
+  listOrder(rows: string): Expression<unknown>[];
+  /** Its reverse. */
+  reverseOrder(rows: string): Expression<unknown>[];
 }
 
 /**
@@ -198,9 +204,18 @@ export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListI
     const position = from(env.q, c).select(columns.map((column) => sql`${col(c, column)}`.as(column))).where(col(c, 'id'), '=', list.page.cursor);
     rows = rows.crossJoin(position.as(c.name)).where(beyondCursor(t, c, keys));
   }
-  const orderBy = keys.map((key) => orderTerm(t, key));
+  const orderBy = keys.map((key) => orderTerm(col(t, key.column), key));
   for (const term of orderBy) rows = rows.orderBy(term);
-  return { rows: rows.limit((extraRow ? list.page.limit : list.page.size) as unknown as number), orderBy };
+  const listKeys = orderKeys(list.order, false);
+  const keyOf = (rowsName: string, index: number) => sql.ref(`${rowsName}.k${index}`);
+  return {
+    rows: rows.limit((extraRow ? list.page.limit : list.page.size) as unknown as number),
+    orderBy,
+    keys: listKeys.map((key, index) => sql`${col(t, key.column)}`.as(`k${index}`)),
+    listOrder: (rowsName) => listKeys.map((key, index) => orderTerm(keyOf(rowsName, index), key)),
+    reverseOrder: (rowsName) =>
+      listKeys.map((key, index) => orderTerm(keyOf(rowsName, index), { ...key, descending: !key.descending, nullsLast: !key.nullsLast })),
+  };
 }
 
 /** How many tasks the list holds in all pages (totalCount). */
