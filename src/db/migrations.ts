@@ -45,9 +45,12 @@ export interface MigrateOptions {
 }
 
 /**
- * Applies the pending migrations, recording them in `_prisma_migrations` exactly as
- * `prisma migrate deploy` does. Refuses edited or failed migrations. Pending migrations are first
- * run together in a transaction that is rolled back, so one that fails leaves the database as it was.
+ * Applies the pending migrations in order, recording them in `_prisma_migrations` exactly as
+ * `prisma migrate deploy` does. Refuses edited or failed migrations. Each is first run in a
+ * transaction that is rolled back, so one that fails leaves the database as the ones before it left
+ * it. A migration folder may hold a backfill.sql besides migration.sql: a data change too large for
+ * one transaction, run after its migration in short batches (see runBackfill) before the next
+ * migration, which may rely on it. `prisma migrate deploy` knows nothing of backfills: use this.
  */
 export async function migrate(connectionString: string, options: MigrateOptions = {}): Promise<string[]> {
   const log = options.log ?? (() => {});
@@ -82,10 +85,16 @@ export async function migrate(connectionString: string, options: MigrateOptions 
       const pending = diagnostic && 'unappliedMigrationNames' in diagnostic ? diagnostic.unappliedMigrationNames : [];
       if (pending.length === 0) return [];
 
-      await dryRun(lock, migrationsList, pending);
-      const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: noFilters });
-      for (const name of appliedMigrationNames) log(`applied migration ${name}`);
-      return appliedMigrationNames;
+      const applied: string[] = [];
+      for (const name of pending) {
+        await dryRun(lock, migrationsList, [name]);
+        const upTo = { ...migrationsList, migrationDirectories: migrationsList.migrationDirectories.filter((entry) => entry.path <= name) };
+        const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: upTo, filters: noFilters });
+        for (const appliedName of appliedMigrationNames) log(`applied migration ${appliedName}`);
+        applied.push(...appliedMigrationNames);
+        await runBackfill(lock, join(options.dir ?? migrationsDir, name), name, log);
+      }
+      return applied;
     } finally {
       engine.free();
     }
@@ -93,6 +102,33 @@ export async function migrate(connectionString: string, options: MigrateOptions 
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
     await lock.end();
   }
+}
+
+const FIRST_KEY = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * A migration's backfill.sql: one statement taking the last key it handled ($1, text) and answering
+ * the next (a column `next`, null when done), run batch after batch, each in its own short
+ * transaction, so that no lock is held for the length of the whole change. Run again after an
+ * interruption, it walks the table again and changes what is left.
+ */
+async function runBackfill(client: pg.Client, folder: string, name: string, log: (message: string) => void): Promise<void> {
+  const statement = await readFile(join(folder, 'backfill.sql'), 'utf8').catch(() => null);
+  if (statement === null) return;
+  const started = Date.now();
+  let key: string | null = FIRST_KEY;
+  let batches = 0;
+  while (key !== null) {
+    try {
+      const { rows }: { rows: { next: string | null }[] } = await client.query(statement, [key]);
+      key = rows[0]?.next ?? null;
+    } catch (error) {
+      throw new MigrationError(`The backfill of migration ${name} failed after ${batches} batches (run again to go on): ${(error as Error).message}`);
+    }
+    batches += 1;
+    if (batches % 100 === 0) log(`backfill of ${name}: ${batches} batches, ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  log(`backfill of ${name} done: ${batches} batches in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 async function dryRun(client: pg.Client, list: MigrationList, pending: string[]): Promise<void> {

@@ -91,4 +91,29 @@ describe('migrations', () => {
     expect(await tables(url)).toEqual(before);
     expect(await query(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).toEqual(history);
   });
+
+  it('runs a backfill in batches after its migration and before the next one, which may rely on it', async () => {
+    const { url } = await emptyDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(url, { dir });
+    await query(url, `INSERT INTO users (email, name) SELECT 'user' || n || '@example.com', 'user ' || n FROM generate_series(1, 1200) AS n`);
+    // A column for every user, filled in batches of 100 users, then made required.
+    await mkdir(join(dir, '29990101000000_add_nickname'));
+    await writeFile(join(dir, '29990101000000_add_nickname', 'migration.sql'), 'ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\n');
+    await writeFile(
+      join(dir, '29990101000000_add_nickname', 'backfill.sql'),
+      `WITH batch AS (SELECT id FROM users WHERE id > $1::uuid ORDER BY id LIMIT 100),
+       filled AS (UPDATE users SET nickname = 'nick ' || name FROM batch WHERE users.id = batch.id AND nickname IS NULL)
+       SELECT max(id::text) AS next FROM batch`,
+    );
+    await mkdir(join(dir, '29990101000001_nickname_required'));
+    await writeFile(join(dir, '29990101000001_nickname_required', 'migration.sql'), 'ALTER TABLE "users" ALTER COLUMN "nickname" SET NOT NULL;\n');
+
+    const lines: string[] = [];
+    expect(await migrate(url, { dir, log: (line) => lines.push(line) })).toEqual(['29990101000000_add_nickname', '29990101000001_nickname_required']);
+    expect(await query(url, `SELECT count(*)::int AS n FROM users WHERE nickname <> 'nick ' || name`)).toEqual([{ n: 0 }]);
+    // 1,200 users in batches of 100, and the empty batch that ends it.
+    expect(lines).toContainEqual(expect.stringMatching(/^backfill of 29990101000000_add_nickname done: 13 batches/));
+    expect(lines.indexOf(lines.find((line) => line.startsWith('backfill'))!)).toBeLessThan(lines.indexOf('applied migration 29990101000001_nickname_required'));
+  });
 });
