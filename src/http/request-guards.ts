@@ -5,10 +5,10 @@ import { adoptRequestId } from './request-id.js';
 
 export const MAX_BODY_BYTES = 1_000_000;
 
-function refusal(fetchAPI: { Response: typeof Response }, status: number, code: string, message: string): Response {
+function refusal(fetchAPI: { Response: typeof Response }, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
   return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
     status,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
   });
 }
 
@@ -35,7 +35,8 @@ async function readAtMost(body: ReadableStream<Uint8Array>, maxBytes: number): P
  * body without one (streamed), as soon as that many bytes have arrived.
  */
 export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
-  const tooLarge = (fetchAPI: { Response: typeof Response }) => refusal(fetchAPI, 413, 'BAD_REQUEST', `Request body over ${maxBytes} bytes`);
+  const tooLarge = (fetchAPI: { Response: typeof Response }, headers?: Record<string, string>) =>
+    refusal(fetchAPI, 413, 'BAD_REQUEST', `Request body over ${maxBytes} bytes`, headers);
   return {
     async onRequest({ request, setRequest, endResponse, fetchAPI }) {
       const declared = request.headers.get('content-length');
@@ -45,7 +46,9 @@ export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
       }
       if (!request.body) return;
       const body = await readAtMost(request.body, maxBytes);
-      if (body === null) return endResponse(tooLarge(fetchAPI));
+      // Cancelling the unread rest of the body resets the connection after this answer. Said so, a
+      // client opens a new one; unsaid, it sends its next request on this one and sees it fail.
+      if (body === null) return endResponse(tooLarge(fetchAPI, { connection: 'close' }));
       const buffered = new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body: body as unknown as BodyInit });
       adoptRequestId(request, buffered);
       setRequest(buffered);

@@ -84,6 +84,25 @@ describe('abuse limits', () => {
     expect(response.status).toBe(413);
   });
 
+  it('refuse a streamed body over 1 MB once 1 MB has arrived, and close the connection it leaves unread', async () => {
+    const bytes = Buffer.from(JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(1_100_000) } }));
+    let offset = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset >= bytes.length) return controller.close();
+        controller.enqueue(bytes.subarray(offset, (offset += 65_536)));
+      },
+    });
+    const init = { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body, duplex: 'half' };
+    const refused = await app.fetch('/graphql', init as RequestInit);
+    expect(refused.status).toBe(413);
+    expect(refused.headers.get('connection')).toBe('close');
+    await refused.text();
+    // Sent on the same keep-alive connection, had it been offered for another request.
+    const next = await send('{ me { id } }');
+    expect(next.errors).toBeUndefined();
+  });
+
   it('refuse a mutation over GET and a cross-site GET without a preflight header', async () => {
     const mutation = await app.fetch(`/graphql?query=${encodeURIComponent('mutation { deleteTag(id: "x") }')}`, {
       headers: { authorization: `Bearer ${token}`, 'x-graphql-csrf': '1' },
