@@ -107,6 +107,11 @@ function connectionJson(env: ReadEnv, field: Extract<FieldPlan, { kind: 'connect
     ...(asksCursors ? [cursorOf(col(t, 'id')).as('cursor')] : []),
     ...(asksMore ? [sql<number>`row_number() OVER (ORDER BY ${sql.join(page.orderBy)})`.as('n')] : []),
   ]);
+  // The rows reach the aggregate from the page's own ORDER BY ... LIMIT, in that order, and a plain
+  // aggregate takes them as they come: sorting them again costs PostgreSQL more than the rest of the
+  // aggregate. The edges are ordered explicitly when the page was read in reverse, and when a cursor
+  // aggregate has an order of its own, which PostgreSQL may sort the whole input by.
+  const edgeOrder = list.page.backward || asksCursors ? page.listOrder(p) : [];
   // With a row beyond the page, every aggregate leaves it out.
   const shown = asksMore ? sql`${column('n')} <= ${list.page.size}` : undefined;
   const filtered = shown ? sql` FILTER (WHERE ${shown})` : sql``;
@@ -127,7 +132,7 @@ function connectionJson(env: ReadEnv, field: Extract<FieldPlan, { kind: 'connect
         case 'pageInfo':
           return [entry.key, jsonObject(entry.fields.map((pageInfo) => [pageInfo.key, info(pageInfo)] as const))] as const;
         case 'edges':
-          return [entry.key, jsonArrayAgg(sql`${column(edgeNames.get(entry)!)}`, page.listOrder(p), shown)] as const;
+          return [entry.key, jsonArrayAgg(sql`${column(edgeNames.get(entry)!)}`, edgeOrder, shown)] as const;
       }
     }),
   );
