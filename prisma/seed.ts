@@ -1,3 +1,4 @@
+import { generateKeyBetween } from 'fractional-indexing';
 // npm run db:seed: a demo account with tags and a few dozen varied tasks, for trying the API.
 // Running it again changes nothing: the demo user is found by email, and tags and tasks are only
 // created when the demo user has none.
@@ -43,16 +44,26 @@ try {
           data: { email: DEMO_EMAIL, passwordHash: await hashPassword(DEMO_PASSWORD), name: 'Demo User', timeZone: 'Europe/Berlin' },
         }));
       const tags = await Promise.all(TAGS.map((tag) => prisma.tag.create({ data: { ...tag, userId: user.id } })));
+      const inbox = await prisma.list.findFirstOrThrow({ where: { userId: user.id, isInbox: true } });
+      const work = await prisma.list.create({ data: { userId: user.id, name: 'Work', color: '#3b82f6', position: generateKeyBetween(inbox.position, null) } });
+      const home = await prisma.list.create({ data: { userId: user.id, name: 'Home', color: '#22c55e', position: generateKeyBetween(work.position, null) } });
+      const lists = [inbox, work, home];
+      const lastPosition = new Map<string, string | null>();
       const today = new Date(new Date().toISOString().slice(0, 10)).getTime() + 9 * 3_600_000;
       for (let i = 0; i < 36; i++) {
         const dueAt = i % 4 === 3 ? null : new Date(today + ((i % 11) - 4) * DAY);
         const recurring = dueAt !== null && i % 9 === 0;
         const completed = i % 5 === 0;
         const id = crypto.randomUUID();
+        const list = lists[i % lists.length]!;
+        const position = generateKeyBetween(lastPosition.get(list.id) ?? null, null);
+        lastPosition.set(list.id, position);
         await prisma.task.create({
           data: {
             id,
             userId: user.id,
+            listId: list.id,
+            position,
             title: TITLES[i % TITLES.length]! + (i >= TITLES.length ? ` (${Math.floor(i / TITLES.length) + 1})` : ''),
             description: i % 3 === 0 ? 'Notes: remember to check the details first.' : '',
             priority: PRIORITIES[i % PRIORITIES.length]!,

@@ -1,6 +1,6 @@
 import type { PrismaClient } from './prisma.js';
 
-// The one place where the viewer's id enters every Task, Tag and TaskTag query and write. Resolvers
+// The one place where the viewer's id enters every Task, Tag, TaskTag and List query and write. Resolvers
 // receive a client scoped with this extension (ctx.db) and never type a user id themselves; Pothos'
 // prisma plugin uses the same client for node/nodes lookups and relation loading.
 
@@ -54,6 +54,7 @@ export function scopeToViewer(prisma: PrismaClient, viewerId: string) {
       task: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       tag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       taskTag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
+      list: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       user: {
         $allOperations: ({ operation, args, query }) => {
           if (operation.startsWith('create') || operation === 'upsert') throw new Error('users are created by signUp, not through a viewer');

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import type { Shaped } from './parameters.js';
 import type { Alias, AnySelect, ColumnOf, ReadEnv, Table } from './sources.js';
 import { col } from './sources.js';
+import { taskListInput, type TaskListArgs, type TaskListInput, type TaskOrder } from './task-list.js';
 
 // How a field is read, declared next to its Pothos definition (in the field's `extensions`), once.
 // The same declaration serves both ways a document is answered: compiled into one statement in which
@@ -47,6 +48,8 @@ export interface ConnectionRead {
   kind: 'connection';
   table: 'tasks';
   within(env: ReadEnv, parent: Alias | null, t: Alias<'tasks'>): Expression<SqlBool> | null;
+  /** Checks and decodes the list's arguments (src/reads/task-list.ts), with the list's default order. */
+  input(args: Record<string, unknown>): TaskListInput;
 }
 
 export type FieldRead = ValueRead | ListRead | ObjectRead | ConnectionRead;
@@ -89,7 +92,8 @@ export const readObject = <T extends Table, Input = undefined>(read: {
   row(env: ReadEnv, parent: Alias | null, child: Alias<T>, input: Shaped<Input>): AnySelect;
   input?(args: Record<string, unknown>): Input;
 }) => declared({ kind: 'object', ...read } as unknown as ObjectRead);
-export const readConnection = (read: Omit<ConnectionRead, 'kind' | 'table'>) => declared({ kind: 'connection', table: 'tasks', ...read });
+export const readConnection = ({ within, defaultOrder }: Pick<ConnectionRead, 'within'> & { defaultOrder?: readonly TaskOrder[] }) =>
+  declared({ kind: 'connection', table: 'tasks', within, input: (args) => taskListInput(args as TaskListArgs, defaultOrder) });
 
 export function readOf(extensions: Readonly<Record<string, unknown>> | null | undefined): FieldRead | undefined {
   return extensions?.[READ] as FieldRead | undefined;

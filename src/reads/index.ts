@@ -1,13 +1,11 @@
 import { getArgumentValues, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type pg from 'pg';
 import type { ViewerContext } from '../context.js';
-import type { FieldRead } from './declarations.js';
 import { planDocument, type DocumentPlan } from './document-plan.js';
 import { documentStatement } from './json-reads.js';
 import { readModel, type ReadModel } from './read-model.js';
 import { createRowReads, type RowReads } from './row-reads.js';
 import { createStatementRunner, createStatements, type StatementRunner, type Statements } from './statements.js';
-import { taskListInput, type TaskListArgs } from './task-list.js';
 
 // The read compiler: the only way the server reads tasks, tags and users. Fields declare how they
 // are read (declarations.ts); a document whose fields all have declarations is answered by one
@@ -36,11 +34,6 @@ export interface ReadsOptions {
   run?: StatementRunner;
 }
 
-function inputOf(read: FieldRead, args: Record<string, unknown>): unknown {
-  if (read.kind === 'connection') return taskListInput(args as TaskListArgs);
-  return read.input?.(args);
-}
-
 export function createReads({ schema, pool, preparedStatements, run }: ReadsOptions): Reads {
   const model = readModel(schema);
   const statements = createStatements(run ?? createStatementRunner(pool, preparedStatements));
@@ -55,7 +48,7 @@ export function createReads({ schema, pool, preparedStatements, run }: ReadsOpti
       return plan;
     },
     async answer(context, plan, variables) {
-      const inputs = plan.argumentFields.map(({ field, node, read }) => inputOf(read, getArgumentValues(field, node, variables)));
+      const inputs = plan.argumentFields.map(({ field, node, read }) => read.input?.(getArgumentValues(field, node, variables)));
       const [row] = await statements.run(plan, context.viewer.id, inputs, (env, shaped) => documentStatement(env, plan, shaped));
       const values: string[] = [];
       for (const [index, root] of plan.roots.entries()) {

@@ -9,7 +9,7 @@ import { bound, type Shaped } from './parameters.js';
 import { aliased, type ReadModel } from './read-model.js';
 import { col, from, rowId, type Alias, type AnySelect, type ReadEnv, type Table } from './sources.js';
 import type { Row, Statements } from './statements.js';
-import { taskCount, taskListInput, taskPage, type TaskListArgs, type TaskListInput } from './task-list.js';
+import { taskCount, taskPage, type TaskListInput } from './task-list.js';
 
 // The declared fields as graphql-js resolvers: rows for the resolvers below them, read with the same
 // builders the compiled documents use. A field under a list of parents (each task's tags, each tag's
@@ -220,12 +220,9 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
       return ids.map((id) => found.get(id) ?? null);
     });
 
-  const inputOf = (read: FieldRead, args: Record<string, unknown>) =>
-    read.kind === 'connection' ? taskListInput(args as TaskListArgs) : (read as ValueRead | ListRead | ObjectRead).input?.(args);
-
   return {
     resolve(read, parent, args, context, info) {
-      const input = inputOf(read, args);
+      const input = read.input?.(args);
       const parentTable = tableOf(info.parentType.extensions);
       if (parentTable && parent) return nested(context, read, parentTable, args, input).load(parent.id as string);
       switch (read.kind) {
@@ -254,7 +251,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
     },
     prime(context, table, field, id, value) {
       const read = model.fieldRead(table, field);
-      nested(context, read, table, {}, inputOf(read, {})).prime(id, value);
+      nested(context, read, table, {}, read.input?.({})).prime(id, value);
     },
     forget(context) {
       loaders.delete(context);

@@ -20,6 +20,8 @@ export interface Alias<T extends Table = Table> {
 export interface ReadEnv {
   readonly q: QueryCreator;
   readonly now: Slot;
+  /** The viewer's id, for what is not a table reference (the scope adds it to those). */
+  readonly viewer: Slot;
   /** Aliases for the rows of nested reads. */
   alias<T extends Table>(table: T): Alias<T>;
   /** A name for a derived table. */
@@ -35,12 +37,13 @@ export interface ReadEnv {
 export type AnySelect = SelectQueryBuilder<any, any, any>;
 
 /** A fresh environment for building one statement; `prepare` says afterwards whether it may be prepared. */
-export function readEnv(q: QueryCreator, now: Slot): { env: ReadEnv; prepare(): boolean } {
+export function readEnv(q: QueryCreator, now: Slot, viewer: Slot): { env: ReadEnv; prepare(): boolean } {
   let next = 0;
   let prepare = true;
   const env: ReadEnv = {
     q,
     now,
+    viewer,
     alias: (table) => ({ table, name: `${table.charAt(0)}${++next}` }),
     name: (prefix) => `${prefix}${++next}`,
     planPerValue: () => {

@@ -48,7 +48,7 @@ export function createStatements(run: StatementRunner, cache = new TemplateCache
     async run(owner, viewerId, input, build) {
       const { key, shaped, values } = shape<StatementShape<typeof input>>({ viewer: bound(viewerId), now: bound(new Date().toISOString()), input });
       const template: Template | null = cache.get(owner, key, () => {
-        const { env, prepare } = readEnv(queriesOf(shaped.viewer), shaped.now);
+        const { env, prepare } = readEnv(queriesOf(shaped.viewer), shaped.now, shaped.viewer as never);
         const query = build(env, shaped.input as Shaped<typeof input>);
         return query ? compile(query, prepare()) : NOTHING;
       });

@@ -1,6 +1,6 @@
 import { sql, type AliasedExpression, type Expression, type SqlBool } from 'kysely';
 import { badInput } from '../schema/errors.js';
-import { decodeIds } from '../schema/global-id.js';
+import { decodeId, decodeIds } from '../schema/global-id.js';
 import { pageInput, type PageArgs, type PageInput } from './connections.js';
 import { bound, type Bound, type Shaped } from './parameters.js';
 import { col, from, type Alias, type AnySelect, type ReadEnv } from './sources.js';
@@ -12,7 +12,7 @@ import { col, from, type Alias, type AnySelect, type ReadEnv } from './sources.j
 // or rows for graphql-js) are built from these functions.
 
 export type Priority = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH' | 'URGENT';
-export type TaskOrderField = 'DUE_AT' | 'PRIORITY' | 'CREATED_AT' | 'UPDATED_AT' | 'TITLE';
+export type TaskOrderField = 'DUE_AT' | 'PRIORITY' | 'CREATED_AT' | 'UPDATED_AT' | 'TITLE' | 'POSITION';
 export type OrderDirection = 'ASC' | 'DESC';
 
 /** TaskFilter as GraphQL coerced it (ids still global, instants as Dates). */
@@ -26,6 +26,9 @@ export interface TaskFilterArgs {
   hasDueDate?: boolean | null;
   recurring?: boolean | null;
   search?: string | null;
+  listIds?: readonly string[] | null;
+  parentId?: string | null;
+  topLevel?: boolean | null;
 }
 
 export interface TaskOrder {
@@ -50,6 +53,9 @@ export interface TaskFilterInput {
   recurring?: boolean;
   /** An ILIKE pattern. */
   search?: Bound<string>;
+  listIds?: Bound<readonly string[]>;
+  parentId?: Bound<string>;
+  topLevel?: boolean;
 }
 
 export interface TaskListInput {
@@ -59,6 +65,8 @@ export interface TaskListInput {
 }
 
 export const DEFAULT_ORDER: readonly TaskOrder[] = [{ field: 'CREATED_AT', direction: 'DESC' }];
+/** The order of a list's tasks and of subtasks: the user's own. */
+export const POSITION_ORDER: readonly TaskOrder[] = [{ field: 'POSITION', direction: 'ASC' }];
 const MAX_ORDER_KEYS = 5;
 const MAX_SEARCH_LENGTH = 200;
 
@@ -73,6 +81,9 @@ export function taskFilterInput(filter: TaskFilterArgs | null | undefined): Task
   if (filter.overdue != null) input.overdue = filter.overdue;
   if (filter.hasDueDate != null) input.hasDueDate = filter.hasDueDate;
   if (filter.recurring != null) input.recurring = filter.recurring;
+  if (filter.listIds != null) input.listIds = bound(decodeIds(filter.listIds, 'List', 'filter.listIds'));
+  if (filter.parentId != null) input.parentId = bound(decodeId(filter.parentId, 'Task', 'filter.parentId'));
+  if (filter.topLevel != null) input.topLevel = filter.topLevel;
   const search = filter.search?.trim();
   if (search && search.length > MAX_SEARCH_LENGTH) throw badInput([{ path: 'filter.search', message: `at most ${MAX_SEARCH_LENGTH} characters` }]);
   // ILIKE's wildcards in the term match themselves: "100%" means "100%".
@@ -80,17 +91,17 @@ export function taskFilterInput(filter: TaskFilterArgs | null | undefined): Task
   return input;
 }
 
-export function taskOrder(orderBy: readonly TaskOrder[] | null | undefined): readonly TaskOrder[] {
+export function taskOrder(orderBy: readonly TaskOrder[] | null | undefined, defaultOrder = DEFAULT_ORDER): readonly TaskOrder[] {
   if (orderBy && orderBy.length > MAX_ORDER_KEYS) throw badInput([{ path: 'orderBy', message: `at most ${MAX_ORDER_KEYS} keys` }]);
-  const keys = orderBy && orderBy.length > 0 ? orderBy : DEFAULT_ORDER;
+  const keys = orderBy && orderBy.length > 0 ? orderBy : defaultOrder;
   // A field given twice orders by its first direction only.
   const seen = new Set<TaskOrderField>();
   return keys.filter(({ field }) => !seen.has(field) && seen.add(field)).map(({ field, direction }) => ({ field, direction }));
 }
 
 /** Checks and decodes a task list's arguments; bad input is a BAD_USER_INPUT naming the argument. */
-export function taskListInput(args: TaskListArgs): TaskListInput {
-  return { page: pageInput(args), filter: taskFilterInput(args.filter), order: taskOrder(args.orderBy) };
+export function taskListInput(args: TaskListArgs, defaultOrder = DEFAULT_ORDER): TaskListInput {
+  return { page: pageInput(args), filter: taskFilterInput(args.filter), order: taskOrder(args.orderBy, defaultOrder) };
 }
 
 /** The conditions of a filter on the task row `t`. */
@@ -114,6 +125,9 @@ export function taskFilterConditions(env: ReadEnv, t: Alias<'tasks'>, filter: Sh
     const now = sql`${env.now}::timestamptz`;
     conditions.push(filter.overdue ? sql`(NOT ${completed} AND ${dueAt} < ${now})` : sql`(${completed} OR ${dueAt} IS NULL OR ${dueAt} >= ${now})`);
   }
+  if (filter.listIds) conditions.push(sql`${col(t, 'list_id')} = ANY(${filter.listIds}::uuid[])`);
+  if (filter.parentId) conditions.push(sql`${col(t, 'parent_id')} = ${filter.parentId}::uuid`);
+  if (filter.topLevel !== undefined) conditions.push(filter.topLevel ? sql`${col(t, 'parent_id')} IS NULL` : sql`${col(t, 'parent_id')} IS NOT NULL`);
   if (filter.search) env.planPerValue();
   if (filter.search) conditions.push(sql`(${col(t, 'title')} ILIKE ${filter.search}::text OR ${col(t, 'description')} ILIKE ${filter.search}::text)`);
   return conditions;
@@ -129,6 +143,7 @@ const ORDER_COLUMNS = {
   CREATED_AT: 'created_at',
   UPDATED_AT: 'updated_at',
   TITLE: 'title',
+  POSITION: 'position',
 } as const;
 
 interface OrderKey {

@@ -41,6 +41,7 @@ const OWNER_COLUMN: Record<keyof DB, string> = {
   tasks: 'user_id',
   tags: 'user_id',
   task_tags: 'user_id',
+  lists: 'user_id',
 };
 
 const TABLES = Object.keys(OWNER_COLUMN).join('|');

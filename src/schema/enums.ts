@@ -19,6 +19,7 @@ export const TaskOrderFieldEnum = builder.enumType('TaskOrderField', {
     CREATED_AT: { description: 'Creation time.' },
     UPDATED_AT: { description: 'Time of the last change.' },
     TITLE: { description: 'Title, by byte order.' },
+    POSITION: { description: "The user's own order among siblings (drag and drop); meaningful within one list's top level or one task's subtasks." },
   } as const,
 });
 

@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './task.js';
 import './tag.js';
 import './user.js';
+import './list.js';
 import './auth.js';
 import './reminder.js';
 

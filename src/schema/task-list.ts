@@ -17,6 +17,9 @@ export const TaskFilterInput = builder.inputType('TaskFilter', {
     hasDueDate: t.boolean({ description: 'Only tasks with (true) or without (false) a due date.' }),
     recurring: t.boolean({ description: 'Only recurring (true) or one-off (false) tasks.' }),
     search: t.string({ description: 'Case-insensitive substring of the title or the description (at most 200 characters).' }),
+    listIds: t.idList({ description: 'Only tasks in one of these lists.' }),
+    parentId: t.id({ description: 'Only the subtasks of this task (its direct children).' }),
+    topLevel: t.boolean({ description: 'Only tasks without a parent (true) or only subtasks (false).' }),
   }),
 });
 

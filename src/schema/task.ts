@@ -1,12 +1,12 @@
 import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { completeTask, uncompleteTask } from '../tasks/completion.js';
-import { createTask, deleteTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
+import { createTask, deleteTask, moveTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
 import type { Row } from '../reads/index.js';
 import { readConnection, readFrom, readList, readObject } from '../reads/declarations.js';
 import { bound } from '../reads/parameters.js';
-import { col, from, join, param, rowId } from '../reads/sources.js';
+import { col, from, join, param, rowId, type Alias } from '../reads/sources.js';
 import { isOverdue } from '../reads/task-list.js';
 import type { ViewerContext } from '../context.js';
 import { builder } from './builder.js';
@@ -17,6 +17,9 @@ import { Tag } from './tag.js';
 import { parseInput } from './validation.js';
 
 const task = readFrom('tasks');
+
+/** Subtasks of one task are few; the cap keeps the list bounded all the same. */
+const MAX_SUBTASKS = 500;
 
 export const Task = builder.objectRef<Row>('Task');
 
@@ -55,6 +58,36 @@ builder.node(Task, {
     createdAt: t.field({ type: 'DateTime', description: 'When it was created.', ...task.column('created_at') }),
     updatedAt: t.field({ type: 'DateTime', description: 'When it last changed.', ...task.column('updated_at') }),
     overdue: t.boolean({ description: 'Open and due before now. A completed task is never overdue.', ...task.value({ value: isOverdue }) }),
+    position: t.string({ description: 'Opaque key of its place among its siblings (drag-and-drop order); POSITION orders by it.', ...task.column('position') }),
+    parent: t.field({
+      type: Task,
+      nullable: true,
+      description: 'The task this one is a subtask of; null at the top level.',
+      ...readObject({ table: 'tasks', row: (env, child, p) => from(env.q, p).where(sql<SqlBool>`${rowId(p)} = ${col(child as Alias<'tasks'>, 'parent_id')}`) }),
+    }),
+    subtasks: t.field({
+      type: [Task],
+      description: 'Its direct subtasks, in their order (at most 4 levels in all).',
+      ...readList({
+        table: 'tasks',
+        rows: (env, parent, s) => from(env.q, s).where(col(s, 'parent_id'), '=', rowId(parent!)),
+        order: (s) => [col(s, 'position'), rowId(s)],
+        limit: MAX_SUBTASKS,
+      }),
+    }),
+    subtaskCount: t.int({
+      description: 'How many direct subtasks it has (only completed or only open ones when `completed` is given).',
+      args: { completed: t.arg.boolean({ description: 'Count only completed (true) or only open (false) subtasks.' }) },
+      ...task.value<{ completed?: boolean }>({
+        input: (args) => (args.completed == null ? {} : { completed: args.completed as boolean }),
+        value: (env, parent, input) => {
+          const s = env.alias('tasks');
+          let children = from(env.q, s).select(sql<number>`count(*)::int`.as('count')).where(col(s, 'parent_id'), '=', rowId(parent));
+          if (input.completed !== undefined) children = children.where(col(s, 'completed'), '=', sql.lit(input.completed));
+          return children;
+        },
+      }),
+    }),
     tags: t.field({
       type: [Tag],
       description: 'Tags on this task, by name.',
@@ -146,6 +179,8 @@ const CreateTaskInput = builder.inputType('CreateTaskInput', {
     remindAt: t.field({ type: 'DateTime', description: 'Reminder instant.' }),
     recurrence: t.string({ description: 'RRULE; needs dueAt.' }),
     tagIds: t.idList({ description: "Global IDs of the viewer's tags to put on the task." }),
+    listId: t.id({ description: "The list to put it in (default: the parent's list, else the Inbox). It goes after the last task there." }),
+    parentId: t.id({ description: 'Makes it a subtask of this task, after its last subtask (at most 4 levels in all).' }),
     idempotencyKey: t.string({
       description: 'Any string up to 128 characters, unique per intended task: a retry with the same key returns the first result and creates nothing.',
     }),
@@ -160,6 +195,8 @@ const createTaskSchema = z.object({
   remindAt: rules.remindAt.nullish(),
   recurrence: rules.recurrence.nullish(),
   tagIds: z.array(z.string()).max(50, 'at most 50 tags').nullish(),
+  listId: z.string().nullish(),
+  parentId: z.string().nullish(),
   idempotencyKey: rules.idempotencyKey.nullish(),
 });
 
@@ -198,6 +235,19 @@ function withoutNulls<T extends Record<string, unknown>>(input: T, keep: readonl
 /** The task as the viewer reads it, after a write. */
 const readBack = (context: ViewerContext, id: string) => context.services.reads.written(context, 'tasks', id);
 
+const MoveTaskInput = builder.inputType('MoveTaskInput', {
+  description:
+    'Where a task goes, with its whole subtree. afterId / beforeId name a sibling in the destination; without them the task goes last. ' +
+    "parentId null makes it a top-level task; listId alone moves it to that list's top level.",
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'Global ID of the task.' }),
+    listId: t.id({ description: 'The destination list.' }),
+    parentId: t.id({ description: 'The new parent, or null for the top level.' }),
+    afterId: t.id({ description: 'The sibling it should follow (wins over beforeId).' }),
+    beforeId: t.id({ description: 'The sibling it should precede.' }),
+  }),
+});
+
 const CompleteTaskPayload = builder.objectRef<{ task: Row; nextOccurrence: Row | null }>('CompleteTaskPayload').implement({
   description: 'The completed task and, for a recurring task, the occurrence it created.',
   fields: (t) => ({
@@ -224,7 +274,12 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       const input = parseInput(createTaskSchema, args.input);
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : [];
-      return createTask(context, { ...input, tagIds });
+      return createTask(context, {
+        ...input,
+        tagIds,
+        listId: input.listId ? decodeId(input.listId, 'List', 'input.listId') : undefined,
+        parentId: input.parentId ? decodeId(input.parentId, 'Task', 'input.parentId') : undefined,
+      });
     },
   }),
   updateTask: t.withAuth({ loggedIn: true }).field({
@@ -260,8 +315,24 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
     resolve: async (_root, args, context) => {
       const id = decodeId(args.id, 'Task', 'id');
-      await uncompleteTask(context.db, id);
+      await uncompleteTask(context, id);
       return readBack(context, id);
+    },
+  }),
+  moveTask: t.withAuth({ loggedIn: true }).field({
+    type: Task,
+    description: 'Moves a task (and its subtasks) to another place: another list, under another parent, or between two siblings.',
+    args: { input: t.arg({ type: MoveTaskInput, required: true, description: 'See MoveTaskInput.' }) },
+    resolve: (_root, args, context) => {
+      const { input } = args;
+      const id = decodeId(input.id, 'Task', 'input.id');
+      const optional = (value: string | null | undefined, typename: 'Task' | 'List', path: string) => (value ? decodeId(value, typename, path) : undefined);
+      return moveTask(context, id, {
+        listId: optional(input.listId, 'List', 'input.listId'),
+        parentId: input.parentId === null ? null : optional(input.parentId, 'Task', 'input.parentId'),
+        afterId: optional(input.afterId, 'Task', 'input.afterId'),
+        beforeId: optional(input.beforeId, 'Task', 'input.beforeId'),
+      });
     },
   }),
   setTaskTags: t.withAuth({ loggedIn: true }).field({

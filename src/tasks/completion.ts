@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
+import { treeLocked } from './placement.js';
 import type { ViewerContext } from '../context.js';
-import type { ViewerDb } from '../db/viewer-scope.js';
 import type { Row } from '../reads/index.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, param, rowId } from '../reads/sources.js';
@@ -76,7 +76,14 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
   };
   return reads.statements.run(CLAIM, context.viewer.id, input, (env, { id, version, next: following }) => {
     const claimed = env.q.with('claimed', (db) =>
-      db.updateTable('tasks').set({ completed: true, completed_at: sql`now()` }).where('id', '=', id as never).where('completed', '=', false).where('version', '=', version as never).returningAll(),
+      db
+        .updateTable('tasks')
+        .set({ completed: true, completed_at: sql`now()` })
+        .where('id', '=', id as never)
+        .where('completed', '=', false)
+        .where('version', '=', version as never)
+        .where(treeLocked(env))
+        .returningAll(),
     );
     const answer = (source: 'claimed' | 'next') => [sql.lit(source === 'claimed' ? 'task' : 'next').as('written'), ...reads.model.rowSelections(env, { table: 'tasks', name: source })];
     if (!following) return claimed.selectFrom('claimed').select(answer('claimed') as never);
@@ -135,14 +142,31 @@ export async function completeTask(context: ViewerContext, id: string): Promise<
   }
 }
 
-export async function uncompleteTask(db: ViewerDb, id: string): Promise<void> {
-  await db.$transaction(async (tx) => {
-    const { count } = await tx.task.updateMany({ where: { id, completed: true }, data: { completed: false, completedAt: null } });
-    if (count === 0) {
-      if (!(await tx.task.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Task');
-      return;
-    }
-    // Undo: the occurrence this completion created goes too, unless it was completed or edited since.
-    await tx.task.deleteMany({ where: { generatedFromId: id, completed: false, version: 1 } });
+const REOPEN = {};
+
+/**
+ * Reopens a task (the database reopens its completed ancestors). Undo: the occurrence its completion
+ * created goes too, unless it was completed or edited since. One statement.
+ */
+export async function uncompleteTask(context: ViewerContext, id: string): Promise<void> {
+  const { reads } = context.services;
+  const [row] = await reads.statements.run(REOPEN, context.viewer.id, { id: bound(id) }, (env, input) => {
+    const t = env.alias('tasks');
+    const exists = from(env.q, t).select(sql`true`.as('one')).where(rowId(t), '=', param(input.id));
+    return env.q
+      .with('reopened', (db) =>
+        db.updateTable('tasks').set({ completed: false, completed_at: null }).where('id', '=', input.id as never).where('completed', '=', true).where(treeLocked(env)).returning('id'),
+      )
+      .with('undone', (db) =>
+        db
+          .deleteFrom('tasks')
+          .where(sql<SqlBool>`generated_from_id IN (SELECT id FROM reopened)`)
+          .where('completed', '=', false)
+          .where('version', '=', 1 as never)
+          .returning('id'),
+      )
+      .selectNoFrom([sql`(${exists})`.as('found'), sql`(SELECT count(*) FROM undone)::int`.as('undone')] as never);
   });
+  reads.forget(context);
+  if (!(row as { found: boolean | null } | undefined)?.found) throw notFound('Task');
 }

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { violatedUniqueIndex } from '../db/errors.js';
+import type { GraphQLError } from 'graphql';
+import { sql, type SqlBool } from 'kysely';
+import type pg from 'pg';
+import { violatedForeignKey, violatedUniqueIndex } from '../db/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
+import { placeTask, treeLocked, withFreshPosition, type TaskPlacementArgs } from './placement.js';
+import { checkPlacement } from './positions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import { bound, type Bound } from '../reads/parameters.js';
@@ -19,6 +24,8 @@ export interface NewTask {
   remindAt?: Date | null;
   recurrence?: string | null;
   tagIds: string[];
+  listId?: string;
+  parentId?: string;
   idempotencyKey?: string | null;
 }
 
@@ -32,11 +39,19 @@ async function assertTagsExist(tx: Transaction, tagIds: string[], path: string):
   }
 }
 
+/** The rule of the task tree the database refused (src: the tasks_check_tree trigger), as the client's mistake. */
+export function treeProblem(error: unknown, path: string): GraphQLError | null {
+  const refusal = error as Partial<pg.DatabaseError>;
+  if (refusal?.code !== '23514') return null;
+  if (refusal.constraint === 'tasks_tree_depth') return badInput([{ path, message: 'tasks nest at most 4 levels deep' }]);
+  if (refusal.constraint === 'tasks_tree_no_cycle') return badInput([{ path, message: 'a task cannot go under itself or its own subtasks' }]);
+  return null;
+}
+
 /**
- * Creates a task and answers it as the viewer reads it. Without tags it is a single
- * INSERT ... RETURNING (atomic on its own, and its empty tag list known without reading); with tags
- * the task and its links are written in one transaction, after checking that every tag is the
- * viewer's, and then read.
+ * Creates a task at the end of its list (or under its parent) and answers it as the viewer reads it:
+ * one statement reads where it goes (and that every tag is the viewer's), one inserts it with its
+ * tags and answers it.
  */
 export async function createTask(context: ViewerContext, input: NewTask): Promise<Row> {
   const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, recurrence: input.recurrence ?? null });
@@ -50,61 +65,88 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
   if (earlier) return read(earlier.id);
 
   const id = randomUUID();
-  // Only the columns given are written; the rest take their defaults ('' / NONE / null).
-  const columns: NewTaskColumns = {
-    id: bound(id),
-    title: bound(input.title),
-    ...(input.description != null ? { description: bound(input.description) } : {}),
-    ...(input.priority != null ? { priority: bound(input.priority) } : {}),
-    ...(input.dueAt != null ? { due_at: bound(input.dueAt.toISOString()) } : {}),
-    ...(input.remindAt != null ? { remind_at: bound(input.remindAt.toISOString()) } : {}),
-    ...(input.recurrence != null ? { recurrence: bound(input.recurrence), series_id: bound(id) } : {}),
-    ...(input.idempotencyKey != null ? { idempotency_key: bound(input.idempotencyKey) } : {}),
-  };
   try {
-    if (input.tagIds.length === 0) {
-      const [row] = await reads.statements.run(INSERT_TASK, context.viewer.id, columns, (env, values) => {
-        const inserted = { table: 'tasks', name: 'tasks' } as const;
-        return env.q.insertInto('tasks').values(values as never).returning(reads.model.rowSelections(env, inserted) as never);
+    return await withFreshPosition(async () => {
+      const place = await placeTask(context, { listId: input.listId, parentId: input.parentId, tagIds: input.tagIds }, 'input');
+      // Only the columns given are written; the rest take their defaults ('' / NONE / null).
+      const columns: NewTaskColumns = {
+        id: bound(id),
+        title: bound(input.title),
+        list_id: bound(place.listId),
+        position: bound(place.position),
+        ...(place.parentId ? { parent_id: bound(place.parentId) } : {}),
+        ...(input.description != null ? { description: bound(input.description) } : {}),
+        ...(input.priority != null ? { priority: bound(input.priority) } : {}),
+        ...(input.dueAt != null ? { due_at: bound(input.dueAt.toISOString()) } : {}),
+        ...(input.remindAt != null ? { remind_at: bound(input.remindAt.toISOString()) } : {}),
+        ...(input.recurrence != null ? { recurrence: bound(input.recurrence), series_id: bound(id) } : {}),
+        ...(input.idempotencyKey != null ? { idempotency_key: bound(input.idempotencyKey) } : {}),
+      };
+      const tags = input.tagIds.length > 0 ? bound(input.tagIds) : null;
+      const [row] = await reads.statements.run(INSERT_TASK, context.viewer.id, { columns, tags }, (env, values) => {
+        const answer = (name: string) => reads.model.rowSelections(env, { table: 'tasks', name }) as never;
+        const insert = env.q.insertInto('tasks').values(values.columns as never);
+        if (!values.tags) return insert.returning(answer('tasks'));
+        return env.q
+          .with('inserted', () => insert.returningAll())
+          .with('links', (q) =>
+            q
+              .insertInto('task_tags')
+              .columns(['task_id', 'tag_id', 'user_id'])
+              .expression(q.selectFrom('inserted').select(['inserted.id', sql`unnest(${values.tags}::uuid[])`.as('tag_id'), 'inserted.user_id'] as never)),
+          )
+          .selectFrom('inserted')
+          .select(answer('inserted'));
       });
       reads.forget(context);
-      reads.prime(context, 'tasks', 'tags', id, []);
+      if (!tags) reads.prime(context, 'tasks', 'tags', id, []);
       return row!;
-    }
-    await db.$transaction(async (tx) => {
-      await assertTagsExist(tx, input.tagIds, 'input.tagIds');
-      await tx.task.create({
-        data: {
-          ...ownedByViewer,
-          id,
-          title: input.title,
-          description: input.description ?? undefined,
-          priority: input.priority ?? undefined,
-          dueAt: input.dueAt ?? undefined,
-          remindAt: input.remindAt ?? undefined,
-          recurrence: input.recurrence ?? undefined,
-          seriesId: input.recurrence ? id : undefined,
-          idempotencyKey: input.idempotencyKey ?? undefined,
-        },
-        select: { id: true },
-      });
-      await tx.taskTag.createMany({ data: input.tagIds.map((tagId) => ({ ...ownedByViewer, taskId: id, tagId })) });
     });
-    return await read(id);
   } catch (error) {
     // The same key arriving twice at once: the loser of the race answers with the winner's task.
     if (input.idempotencyKey && violatedUniqueIndex(error) === 'tasks_user_id_idempotency_key_key') {
       const winner = await byKey();
       if (winner) return read(winner.id);
     }
-    throw error;
+    // A tag deleted between the check and the insert.
+    if (violatedForeignKey(error) === 'task_tags_tag_id_user_id_fkey') throw notFound(`Tag (input.tagIds)`);
+    throw treeProblem(error, 'input.parentId') ?? error;
   }
 }
 
-type NewTaskColumns = { [Column in 'id' | 'title' | 'description' | 'priority' | 'due_at' | 'remind_at' | 'recurrence' | 'series_id' | 'idempotency_key']?: Bound<string> };
+type NewTaskColumns = {
+  [Column in 'id' | 'title' | 'description' | 'priority' | 'due_at' | 'remind_at' | 'recurrence' | 'series_id' | 'idempotency_key' | 'list_id' | 'parent_id' | 'position']?: Bound<string>;
+};
 
 /** The statement cache's key for createTask's insert. */
 const INSERT_TASK = {};
+const MOVE_TASK = {};
+
+/** Moves a task (its subtasks follow: the database carries them along) and answers it. */
+export async function moveTask(context: ViewerContext, id: string, placement: Omit<TaskPlacementArgs, 'id'>): Promise<Row> {
+  const { reads } = context.services;
+  checkPlacement(id, placement, 'input');
+  if (placement.parentId === id) throw badInput([{ path: 'input.parentId', message: 'a task cannot go under itself or its own subtasks' }]);
+  try {
+    return await withFreshPosition(async () => {
+      const place = await placeTask(context, { id, ...placement }, 'input');
+      const input = { id: bound(id), list: bound(place.listId), parent: bound(place.parentId), position: bound(place.position) };
+      const [row] = await reads.statements.run(MOVE_TASK, context.viewer.id, input, (env, values) =>
+        env.q
+          .updateTable('tasks')
+          .set({ list_id: values.list, parent_id: values.parent, position: values.position } as never)
+          .where('id', '=', values.id as never)
+          .where(treeLocked(env))
+          .returning(reads.model.rowSelections(env, { table: 'tasks', name: 'tasks' }) as never),
+      );
+      reads.forget(context);
+      if (!row) throw notFound('Task');
+      return row;
+    });
+  } catch (error) {
+    throw treeProblem(error, placement.parentId ? 'input.parentId' : 'input') ?? error;
+  }
+}
 
 export interface TaskChanges {
   title?: string;

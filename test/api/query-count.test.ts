@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompleteTaskColumnsDocument, CompleteTaskDocument, CreateTagDocument, CreateTaskDocument, TagsDocument, TaskDocument, TaskListDocument, TasksDocument } from '../generated/graphql.js';
+import {
+  CompleteTaskColumnsDocument,
+  CompleteTaskDocument,
+  ListDocument,
+  ListsDocument,
+  MoveTaskPositionDocument, CreateTagDocument, CreateTaskDocument, TagsDocument, TaskDocument, TaskListDocument, TasksDocument } from '../generated/graphql.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { countStatements } from '../support/sql-counter.js';
 
@@ -61,12 +66,23 @@ describe('SQL statements per request', () => {
     expect(five).toBe(1);
   });
 
-  it('S3: creating a task without tags is one INSERT; with tags one transaction and a read', async () => {
-    // INSERT ... RETURNING answers every field, the (empty) tags included.
-    expect(await statementsFor(() => app.graphql(CreateTaskDocument, { input: { title: 'one statement' } }, { token }))).toBe(1);
-    // The tags check, INSERT task, INSERT links (in one transaction), then the task and its tags.
+  it('S3: creating a task is a read of where it goes and one INSERT; with tags, their read too', async () => {
+    // Its list and the last position there, then INSERT ... RETURNING with every field, the (empty) tags included.
+    expect(await statementsFor(() => app.graphql(CreateTaskDocument, { input: { title: 'two statements' } }, { token }))).toBe(2);
+    // The place and the tags check, INSERT task with its links, then its tags.
     const withTags = await statementsFor(() => app.graphql(CreateTaskDocument, { input: { title: 'tagged', tagIds: tagIds.slice(0, 2) } }, { token }));
-    expect(withTags).toBe(5);
+    expect(withTags).toBe(3);
+  });
+
+  it('a page of 50 tasks of a list with their tags, subtasks and subtask counts is one statement', async () => {
+    const list = (await app.graphql(ListsDocument, {}, { token })).data!.inbox.id;
+    expect(await statementsFor(() => app.graphql(ListDocument, { id: list, first: 50, filter: { topLevel: true } }, { token }))).toBe(1);
+  });
+
+  it('a move is a read of its neighbours and one UPDATE, however long the list', async () => {
+    const page = await app.graphql(ListDocument, { id: (await app.graphql(ListsDocument, {}, { token })).data!.inbox.id, first: 3, filter: { topLevel: true } }, { token });
+    const [first, second] = page.data!.list!.tasks.edges.map((edge) => edge.node.id);
+    expect(await statementsFor(() => app.graphql(MoveTaskPositionDocument, { input: { id: first!, afterId: second! } }, { token }))).toBe(2);
   });
 
   it('S4: completing a recurring task is a read and one statement that writes both tasks; tags are read again only when asked for', async () => {

@@ -102,7 +102,25 @@ describe('database integrity', () => {
     ['upper-case email', `INSERT INTO users (email) SELECT 'Carol@Example.com' WHERE $1::uuid IS NOT NULL`, 'users_email_lower_case'],
     ['user with neither email nor external identity', `INSERT INTO users (name) SELECT 'x' WHERE $1::uuid IS NOT NULL`, 'users_identity_present'],
     ['unknown priority', `INSERT INTO tasks (user_id, title, priority) VALUES ($1, 't', 'SOMEDAY')`, 'invalid input value for enum "Priority": "SOMEDAY"'],
-    ['task of no user', `INSERT INTO tasks (user_id, title) SELECT gen_random_uuid(), 't' WHERE $1::uuid IS NOT NULL`, 'tasks_user_id_fkey'],
+    ['task of no user', `INSERT INTO tasks (user_id, title, list_id, position) SELECT gen_random_uuid(), 't', id, 'a0' FROM lists WHERE user_id = $1`, 'tasks_user_id_fkey'],
+    [
+      "task in another user's list",
+      `INSERT INTO tasks (user_id, title, list_id, position) SELECT $1, 't', l.id, 'b0' FROM lists l JOIN users u ON u.id = l.user_id WHERE l.user_id <> $1 LIMIT 1`,
+      'tasks_list_id_user_id_fkey',
+    ],
+    [
+      "subtask under another user's task",
+      `WITH p AS (INSERT INTO tasks (user_id, title) SELECT id, 'theirs' FROM users WHERE id <> $1 LIMIT 1 RETURNING id)
+       INSERT INTO tasks (user_id, title, list_id, parent_id, position) SELECT $1, 't', (SELECT id FROM lists WHERE user_id = $1 AND is_inbox), p.id, 'b0' FROM p`,
+      'tasks_parent_id_list_id_user_id_fkey',
+    ],
+    [
+      "subtask outside its parent's list",
+      `WITH other AS (INSERT INTO lists (user_id, name, position) VALUES ($1, 'other', 'z0') RETURNING id),
+            p AS (INSERT INTO tasks (user_id, title) VALUES ($1, 'parent') RETURNING id)
+       INSERT INTO tasks (user_id, title, list_id, parent_id, position) SELECT $1, 't', other.id, p.id, 'b0' FROM other, p`,
+      'tasks_parent_id_list_id_user_id_fkey',
+    ],
   ])('refuses a %s', async (_, sql, expected) => {
     expect(await violation(sql, [alice])).toBe(expected);
   });

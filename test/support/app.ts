@@ -56,7 +56,7 @@ export async function createTestApp(
   } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', AUTH_RATE_LIMIT: '1000', ...options.env });
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', AUTH_RATE_LIMIT: '1000', ...options.env });
   const logger = options.logger ?? createLogger(config.logLevel);
   const handle = createPrisma(database.url, { ...config.database, poolSize: 5 });
   const yoga = createApp({

@@ -61,7 +61,7 @@ describe('the viewer scope', () => {
   });
 
   it('writes the viewer as the owner of every inserted row, whatever it was given', () => {
-    const given = compile(q.insertInto('tasks').values({ id: 'a', title: 'x', user_id: 'someone-else' }), true);
+    const given = compile(q.insertInto('tasks').values({ id: 'a', title: 'x', user_id: 'someone-else', list_id: 'l', position: 'a0' }), true);
     expect(given.parameters).not.toContain('someone-else');
     expect(given.parameters).toContain(VIEWER);
     const missing = compile(q.insertInto('tags').values({ name: 'x' } as never), true);

@@ -1,0 +1,32 @@
+import { generateKeyBetween } from 'fractional-indexing';
+import { badInput } from '../schema/errors.js';
+
+// Positions are fractional-indexing keys: strings that sort byte-wise (the columns are COLLATE "C")
+// and between any two of which another fits, so a move writes one row however long the list is.
+
+/** A key after `low` and before `high` (null: no bound on that side). */
+export function keyBetween(low: string | null, high: string | null): string {
+  if (low !== null && high !== null && low >= high) {
+    // Only a concurrent move between our read and our write can make the neighbours cross; the
+    // caller reads them again.
+    throw new PositionRace();
+  }
+  return generateKeyBetween(low, high);
+}
+
+/** The neighbours read for a move changed before the write: read them again. */
+export class PositionRace extends Error {
+  override name = 'PositionRace';
+}
+
+/** Where to put a task or list among its new siblings. */
+export interface Placement {
+  afterId?: string | null;
+  beforeId?: string | null;
+}
+
+/** afterId and beforeId may not name the moved row itself. */
+export function checkPlacement(id: string, placement: Placement, path: string): void {
+  if (placement.afterId === id) throw badInput([{ path: `${path}.afterId`, message: 'cannot place a row after itself' }]);
+  if (placement.beforeId === id) throw badInput([{ path: `${path}.beforeId`, message: 'cannot place a row before itself' }]);
+}
