@@ -1,5 +1,6 @@
 import { sql, type SqlBool } from 'kysely';
-import { treeLocked } from './placement.js';
+import { lostPositionRace, nextSiblingPosition, treeLocked } from './placement.js';
+import { keyBetween } from './positions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import { bound } from '../reads/parameters.js';
@@ -18,12 +19,14 @@ import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 const MAX_ATTEMPTS = 3;
 
 type TaskRow = Row & { id: string; completed: boolean; dueAt: Date | null; remindAt: Date | null; recurrence: string | null; version: number };
-type ReadTask = TaskRow & { timeZone: string };
+type ReadTask = TaskRow & { timeZone: string; placeAfter: string | null; placeBefore: string | null };
 
 interface NextOccurrence {
   dueAt: Date;
   remindAt: Date | null;
   recurrence: string;
+  /** Right after the completed task, among its siblings. */
+  position: string;
 }
 
 /** The next occurrence of an open task, or null for a one-off task or a series that has ended. */
@@ -31,7 +34,12 @@ function nextOf(task: ReadTask): NextOccurrence | null {
   if (!task.recurrence || !task.dueAt) return null;
   const dueAt = nextOccurrence({ rule: task.recurrence, timeZone: task.timeZone, seriesStart: task.dueAt, after: task.dueAt });
   if (!dueAt) return null;
-  return { dueAt, remindAt: shiftReminder({ remindAt: task.remindAt, dueAt: task.dueAt, nextDueAt: dueAt }), recurrence: remainingRule(task.recurrence) };
+  return {
+    dueAt,
+    remindAt: shiftReminder({ remindAt: task.remindAt, dueAt: task.dueAt, nextDueAt: dueAt }),
+    recurrence: remainingRule(task.recurrence),
+    position: keyBetween(task.placeAfter, task.placeBefore),
+  };
 }
 
 // Owners of the three statements in the statement cache.
@@ -46,7 +54,14 @@ async function readForCompletion(context: ViewerContext, id: string): Promise<Re
     const t = env.alias('tasks');
     const viewer = env.alias('users');
     const timeZone = from(env.q, viewer).select(sql`${col(viewer, 'time_zone')}`.as('time_zone'));
-    return from(env.q, t).select([...reads.model.rowSelections(env, t), sql`(${timeZone})`.as('timeZone')]).where(rowId(t), '=', param(input.id));
+    return from(env.q, t)
+      .select([
+        ...reads.model.rowSelections(env, t),
+        sql`(${timeZone})`.as('timeZone'),
+        sql`${col(t, 'position')}`.as('placeAfter'),
+        sql`${nextSiblingPosition(env, t)}`.as('placeBefore'),
+      ])
+      .where(rowId(t), '=', param(input.id));
   });
   return (row as ReadTask | undefined) ?? null;
 }
@@ -72,7 +87,12 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
   const input = {
     id: bound(task.id),
     version: bound(task.version),
-    next: next && { dueAt: bound(next.dueAt.toISOString()), remindAt: bound(next.remindAt?.toISOString() ?? null), recurrence: bound(next.recurrence) },
+    next: next && {
+      dueAt: bound(next.dueAt.toISOString()),
+      remindAt: bound(next.remindAt?.toISOString() ?? null),
+      recurrence: bound(next.recurrence),
+      position: bound(next.position),
+    },
   };
   return reads.statements.run(CLAIM, context.viewer.id, input, (env, { id, version, next: following }) => {
     const claimed = env.q.with('claimed', (db) =>
@@ -91,7 +111,7 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
       .with('next', (db) =>
         db
           .insertInto('tasks')
-          .columns(['user_id', 'title', 'description', 'priority', 'due_at', 'remind_at', 'recurrence', 'series_id', 'generated_from_id'])
+          .columns(['user_id', 'title', 'description', 'priority', 'due_at', 'remind_at', 'recurrence', 'series_id', 'generated_from_id', 'list_id', 'parent_id', 'position'])
           .expression(
             db.selectFrom('claimed').select([
               'user_id',
@@ -103,6 +123,9 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
               sql`${following.recurrence}::text`.as('recurrence'),
               sql`coalesce(series_id, id)`.as('series_id'),
               'id as generated_from_id',
+              'list_id',
+              'parent_id',
+              sql`${following.position}::text`.as('position'),
             ] as never),
           )
           .onConflict((conflicting) => conflicting.column('generated_from_id').doNothing())
@@ -127,11 +150,18 @@ export async function completeTask(context: ViewerContext, id: string): Promise<
   for (let attempt = 1; ; attempt++) {
     const task = await readForCompletion(context, id);
     if (!task) throw notFound('Task');
-    const { timeZone: _zone, ...answered } = task;
+    const { timeZone: _zone, placeAfter: _after, placeBefore: _before, ...answered } = task;
     if (task.completed) return { task: answered, nextOccurrence: await generatedFrom(context, id) };
 
     const next = nextOf(task);
-    const rows = await claimAndContinue(context, task, next);
+    let rows: Row[];
+    try {
+      rows = await claimAndContinue(context, task, next);
+    } catch (error) {
+      // A task moved into the next occurrence's place meanwhile: read the neighbours again.
+      if (lostPositionRace(error) && attempt < MAX_ATTEMPTS) continue;
+      throw error;
+    }
     const claimed = rows.find((row) => row.written === 'task');
     if (claimed) {
       const created = rows.find((row) => row.written === 'next');

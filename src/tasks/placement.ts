@@ -78,6 +78,10 @@ function groupOf(env: ReadEnv, listId: Expression<unknown>, parentId: Expression
     sql`CASE WHEN ${parentId} IS NULL THEN ${pick((s) => siblings(env, s, listId, null, moved))} ELSE ${pick((s) => siblings(env, s, listId, parentId, moved))} END`;
 }
 
+/** The position of the sibling right after the task `t` (null when it is the last). */
+export const nextSiblingPosition = (env: ReadEnv, t: Alias<'tasks'>) =>
+  groupOf(env, col(t, 'list_id'), col(t, 'parent_id'), rowId(t))((group) => nearest(env, group, col(t, 'position'), true));
+
 function factsStatement(env: ReadEnv, input: Shaped<PlacementInput>) {
   const m = env.alias('tasks');
   const movedId = input.id ? param(input.id) : null;

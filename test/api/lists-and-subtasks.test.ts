@@ -4,6 +4,7 @@ import {
   CompleteTaskDocument,
   CreateListDocument,
   CreateTagDocument,
+  CreateTaskDocument,
   CreateTreeTaskDocument,
   DeleteListDocument,
   DeleteTaskDocument,
@@ -219,6 +220,21 @@ describe('tasks in lists and subtasks', () => {
     for (const id of [parent.id, child.id, grandchild.id]) expect((await app.graphql(TreeTaskDocument, { id }, as(token))).data!.task!.completed).toBe(false);
     expect((await app.graphql(DeleteTaskDocument, { id: parent.id }, as(token))).data!.deleteTask).toBe(parent.id);
     for (const id of [child.id, grandchild.id]) expect((await app.graphql(TreeTaskDocument, { id }, as(token))).data!.task).toBeNull();
+  });
+});
+
+describe('recurring tasks in lists', () => {
+  it('put the next occurrence in the same list, right after the completed one', async () => {
+    const list = await createList('Chores');
+    const first = await createTask({ title: 'first', listId: list.id });
+    const weekly = await app.graphql(CreateTaskDocument, { input: { title: 'weekly', listId: list.id, dueAt: '2031-01-06T09:00:00.000Z', recurrence: 'FREQ=WEEKLY' } }, as(token));
+    const last = await createTask({ title: 'last', listId: list.id });
+    const done = await app.graphql(CompleteTaskDocument, { id: weekly.data!.createTask.id }, as(token));
+    expect(done.errors).toBeUndefined();
+    expect(await topLevelTitles(list.id)).toEqual(['first', 'weekly', 'weekly', 'last']);
+    const next = await app.graphql(TreeTaskDocument, { id: done.data!.completeTask.nextOccurrence!.id }, as(token));
+    expect(next.data!.task).toMatchObject({ completed: false, list: { id: list.id }, parent: null });
+    expect(first.position < next.data!.task!.position && next.data!.task!.position < last.position).toBe(true);
   });
 });
 
