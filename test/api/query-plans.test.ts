@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokens } from '../../src/auth/tokens.js';
 import { claimDueReminders } from '../../src/tasks/reminders.js';
-import { CompleteTaskDocument, CreateTaskDocument, SetTaskTagsDocument, TagDocument, TaskDocument, TaskListDocument, TasksDocument, TagsDocument } from '../generated/graphql.js';
+import { CompleteTaskDocument, CreateTaskDocument, ListDocument, ListsDocument, SetTaskTagsDocument, TagDocument, TaskDocument, TaskListDocument, TasksDocument, TagsDocument } from '../generated/graphql.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 // On a seeded table big enough that PostgreSQL would rather scan than guess, the statements the API
@@ -21,8 +21,9 @@ beforeAll(async () => {
   await app.pool.query(`
     INSERT INTO users (id, email) SELECT md5('plan-user-' || n)::uuid, 'plan-' || n || '@example.com' FROM generate_series(1, ${USERS}) n;
     INSERT INTO tags (id, user_id, name) SELECT md5('plan-tag-' || n)::uuid, md5('plan-user-' || n)::uuid, 'work' FROM generate_series(1, ${USERS}) n;
-    INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, due_at, remind_at)
+    INSERT INTO tasks (id, user_id, list_id, position, title, description, completed, completed_at, priority, due_at, remind_at)
       SELECT md5('plan-task-' || n || '-' || k)::uuid, md5('plan-user-' || n)::uuid,
+             (SELECT l.id FROM lists l WHERE l.user_id = md5('plan-user-' || n)::uuid AND l.is_inbox), 'a0' || lpad(k::text, 10, '0') || '1',
              (ARRAY['Write report','Buy milk','Call plumber','Review budget','Plan trip'])[1 + (k % 5)] || ' ' || k,
              CASE WHEN k % 3 = 0 THEN 'notes about the quarterly report' ELSE '' END,
              k % 4 = 0, CASE WHEN k % 4 = 0 THEN now() END,
@@ -98,6 +99,15 @@ describe(`query plans on ${USERS * TASKS_PER_USER} tasks`, () => {
     for (const text of await plansOf(() => app.graphql(TaskListDocument, { first: 20 }, { token }))) {
       expect(text).not.toMatch(/Seq Scan on tasks/);
       expect(text).toMatch(/Index (Only )?Scan.*on tasks|Bitmap Index Scan on tasks/);
+    }
+  });
+
+  it('S7: a list page of top-level tasks in POSITION order reads the position index', async () => {
+    const inbox = (await app.graphql(ListsDocument, {}, { token })).data!.inbox.id;
+    const plans = await plansOf(() => app.graphql(ListDocument, { id: inbox, first: 50, filter: { topLevel: true } }, { token }));
+    for (const text of plans) {
+      expect(text).not.toMatch(/Seq Scan on tasks/);
+      expect(text).toMatch(/Index (Only )?Scan.*using tasks_top_level_position_key on tasks/);
     }
   });
 
