@@ -5,7 +5,8 @@ import { planDocument, type DocumentPlan } from './document-plan.js';
 import { documentStatement } from './json-reads.js';
 import { readModel, type ReadModel } from './read-model.js';
 import { createRowReads, type RowReads } from './row-reads.js';
-import { createStatementRunner, createStatements, type StatementRunner, type Statements } from './statements.js';
+import { createStatementRunner, createStatements, statementNamer, type StatementRunner, type Statements } from './statements.js';
+import { TemplateCache } from './parameters.js';
 
 // The read compiler: the only way the server reads tasks, tags and users. Fields declare how they
 // are read (declarations.ts); a document whose fields all have declarations is answered by one
@@ -17,6 +18,11 @@ export interface Reads extends RowReads {
   model: ReadModel;
   /** Runs statements built with the scoped query builder: writes that answer with rows use it too. */
   statements: Statements;
+  /**
+   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it
+   * throws. For writes that must be all-or-nothing across statements (the bulk operations).
+   */
+  transaction<T>(work: (statements: Statements) => Promise<T>): Promise<T>;
   /** The plan of a document (remembered per document), or null: graphql-js executes it. */
   planOf(document: DocumentNode): DocumentPlan | null;
   /**
@@ -36,12 +42,28 @@ export interface ReadsOptions {
 
 export function createReads({ schema, pool, preparedStatements, run }: ReadsOptions): Reads {
   const model = readModel(schema);
-  const statements = createStatements(run ?? createStatementRunner(pool, preparedStatements));
+  const nameOf = statementNamer(preparedStatements);
+  const cache = new TemplateCache();
+  const statements = createStatements(run ?? createStatementRunner(pool, preparedStatements, nameOf), cache);
   const plans = new WeakMap<DocumentNode, DocumentPlan | null>();
   return {
     ...createRowReads(model, statements),
     model,
     statements,
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(createStatements(createStatementRunner(client, preparedStatements, nameOf), cache));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     planOf(document) {
       let plan = plans.get(document);
       if (plan === undefined) plans.set(document, (plan = planDocument(schema, document)));

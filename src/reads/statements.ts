@@ -18,14 +18,18 @@ export interface StatementInput {
 
 export type StatementRunner = (statement: StatementInput) => Promise<Row[]>;
 
-export function createStatementRunner(pool: pg.Pool, preparedStatements: boolean): StatementRunner {
-  const nameOf = preparedStatements ? statementNames(500, 'reads') : () => '';
+/** The pool, or one of its connections inside a transaction. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export function createStatementRunner(db: Queryable, preparedStatements: boolean, nameOf = statementNamer(preparedStatements)): StatementRunner {
   return async ({ text, values, prepare }) => {
     const name = prepare ? nameOf({ sql: text }) : '';
-    const { rows } = await pool.query<Row>(name ? { name, text, values } : { text, values });
+    const { rows } = await db.query<Row>(name ? { name, text, values } : { text, values });
     return rows;
   };
 }
+
+export const statementNamer = (preparedStatements: boolean) => (preparedStatements ? statementNames(500, 'reads') : () => '');
 
 /** Everything a statement is built from: its viewer, the time it is read at, and its own input. */
 interface StatementShape<Input> {

@@ -1,6 +1,7 @@
 import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { completeTask, uncompleteTask } from '../tasks/completion.js';
+import { checkBulkIds, deleteTasks, moveTasks, updateTasks } from '../tasks/bulk-writes.js';
+import { completeTask, completeTasks, uncompleteTask } from '../tasks/completion.js';
 import { createTask, deleteTask, moveTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
 import type { Row } from '../reads/index.js';
@@ -248,6 +249,33 @@ const MoveTaskInput = builder.inputType('MoveTaskInput', {
   }),
 });
 
+const UpdateTasksInput = builder.inputType('UpdateTasksInput', {
+  description: 'The same change to many tasks (1 to 500): all of them change, or none.',
+  fields: (t) => ({
+    ids: t.idList({ required: true, description: 'Global IDs of the tasks.' }),
+    priority: t.field({ type: PriorityEnum, description: 'New priority.' }),
+    dueAt: t.field({ type: 'DateTime', description: 'New due instant; null clears it (refused if one of the tasks is recurring).' }),
+    addTagIds: t.idList({ description: 'Tags to put on every task.' }),
+    removeTagIds: t.idList({ description: 'Tags to take off every task.' }),
+  }),
+});
+
+const MoveTasksInput = builder.inputType('MoveTasksInput', {
+  description: "Moves many tasks (1 to 500, with their subtasks) to the end of a list's top level, or under a parent there, in the order given.",
+  fields: (t) => ({
+    ids: t.idList({ required: true, description: 'Global IDs of the tasks.' }),
+    listId: t.id({ required: true, description: 'The destination list.' }),
+    parentId: t.id({ description: 'The new parent (in that list); omitted: the top level.' }),
+  }),
+});
+
+/** Decodes and checks a bulk operation's ids (1 to 500, duplicates once). */
+const bulkIds = (ids: readonly string[], path: string) => {
+  const decoded = decodeIds(ids, 'Task', path);
+  checkBulkIds(decoded, path);
+  return decoded;
+};
+
 const CompleteTaskPayload = builder.objectRef<{ task: Row; nextOccurrence: Row | null }>('CompleteTaskPayload').implement({
   description: 'The completed task and, for a recurring task, the occurrence it created.',
   fields: (t) => ({
@@ -333,6 +361,54 @@ builder.mutationFields((t) => ({
         afterId: optional(input.afterId, 'Task', 'input.afterId'),
         beforeId: optional(input.beforeId, 'Task', 'input.beforeId'),
       });
+    },
+  }),
+  completeTasks: t.withAuth({ loggedIn: true }).field({
+    type: [CompleteTaskPayload],
+    description: 'Completes up to 500 tasks, all or none, each as completeTask does; payloads in the order of ids.',
+    args: { ids: t.arg.idList({ required: true, description: 'Global IDs of the tasks.' }) },
+    resolve: (_root, args, context) => completeTasks(context, bulkIds(args.ids, 'ids')),
+  }),
+  updateTasks: t.withAuth({ loggedIn: true }).field({
+    type: [Task],
+    description: 'Changes up to 500 tasks the same way, all or none.',
+    args: { input: t.arg({ type: UpdateTasksInput, required: true, description: 'See UpdateTasksInput.' }) },
+    resolve: (_root, args, context) => {
+      const input = parseInput(
+        z.object({
+          ids: z.array(z.string()),
+          priority: z.enum(['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT']).nullish(),
+          dueAt: rules.dueAt.nullable().optional(),
+          addTagIds: z.array(z.string()).max(50, 'at most 50 tags').nullish(),
+          removeTagIds: z.array(z.string()).max(50, 'at most 50 tags').nullish(),
+        }),
+        args.input,
+      );
+      return updateTasks(context, bulkIds(input.ids, 'input.ids'), {
+        priority: input.priority ?? undefined,
+        dueAt: input.dueAt,
+        addTagIds: input.addTagIds ? decodeIds(input.addTagIds, 'Tag', 'input.addTagIds') : undefined,
+        removeTagIds: input.removeTagIds ? decodeIds(input.removeTagIds, 'Tag', 'input.removeTagIds') : undefined,
+      });
+    },
+  }),
+  moveTasks: t.withAuth({ loggedIn: true }).field({
+    type: [Task],
+    description: 'Moves up to 500 tasks, all or none, to the end of a list (or under a parent), in the order given.',
+    args: { input: t.arg({ type: MoveTasksInput, required: true, description: 'See MoveTasksInput.' }) },
+    resolve: (_root, args, context) =>
+      moveTasks(context, bulkIds(args.input.ids, 'input.ids'), {
+        listId: decodeId(args.input.listId, 'List', 'input.listId'),
+        parentId: args.input.parentId ? decodeId(args.input.parentId, 'Task', 'input.parentId') : undefined,
+      }),
+  }),
+  deleteTasks: t.withAuth({ loggedIn: true }).field({
+    type: ['ID'],
+    description: 'Deletes up to 500 tasks with their subtasks, all or none; returns their global IDs.',
+    args: { ids: t.arg.idList({ required: true, description: 'Global IDs of the tasks.' }) },
+    resolve: async (_root, args, context) => {
+      await deleteTasks(context, bulkIds(args.ids, 'ids'));
+      return args.ids;
     },
   }),
   setTaskTags: t.withAuth({ loggedIn: true }).field({

@@ -3,18 +3,21 @@ import { lostPositionRace, nextSiblingPosition, treeLocked } from './placement.j
 import { keyBetween } from './positions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
+import type { Statements } from '../reads/statements.js';
+import type { QueryCreator } from '../reads/query-builder.js';
 import { bound } from '../reads/parameters.js';
-import { col, from, param, rowId } from '../reads/sources.js';
+import { col, from, param, rowId, type AnySelect } from '../reads/sources.js';
 import { conflict, notFound } from '../schema/errors.js';
 import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 
-// Completing a task is one read of the viewer's task and one statement that claims the task and, for
-// a recurring task, creates its next occurrence with its tags, answering both as the viewer reads
-// tasks. The claim is a conditional UPDATE (still open, still the version that was read), so of any
-// number of concurrent completions exactly one writes; the others read again and answer with what
-// the winner wrote. tasks.generated_from_id is UNIQUE as the database's own guarantee of one next
-// occurrence. As one statement its steps need no transaction: 2 statements instead of BEGIN, claim,
-// read, insert, insert tags, COMMIT. Both are built with the read compiler's scoped query builder.
+// Completing tasks is one read of the viewer's tasks and one statement that claims them and, for
+// recurring ones, creates their next occurrences with their tags and open copies of their subtasks,
+// answering both as the viewer reads tasks. The claim is a conditional UPDATE (still open, still the
+// version that was read), so of any number of concurrent completions exactly one writes; the others
+// read again and answer with what the winner wrote. tasks.generated_from_id is UNIQUE as the
+// database's own guarantee of one next occurrence. completeTask needs no transaction: the claim is one
+// statement. completeTasks runs the same two statements in a transaction, so that all are claimed or
+// none. The statements take arrays, so their number does not grow with the number of tasks.
 
 const MAX_ATTEMPTS = 3;
 
@@ -27,6 +30,11 @@ interface NextOccurrence {
   recurrence: string;
   /** Right after the completed task, among its siblings. */
   position: string;
+}
+
+export interface Completion {
+  task: Row;
+  nextOccurrence: Row | null;
 }
 
 /** The next occurrence of an open task, or null for a one-off task or a series that has ended. */
@@ -42,15 +50,15 @@ function nextOf(task: ReadTask): NextOccurrence | null {
   };
 }
 
-// Owners of the three statements in the statement cache.
+// Owners of the statements in the statement cache.
 const READ = {};
 const CLAIM = {};
 const GENERATED = {};
 
-/** The viewer's task with the viewer's time zone: recurrence repeats in the viewer's zone. */
-async function readForCompletion(context: ViewerContext, id: string): Promise<ReadTask | null> {
+/** The viewer's tasks with the viewer's time zone: recurrence repeats in the viewer's zone. */
+async function readForCompletion(context: ViewerContext, statements: Statements, ids: string[]): Promise<ReadTask[]> {
   const { reads } = context.services;
-  const [row] = await reads.statements.run(READ, context.viewer.id, { id: bound(id) }, (env, input) => {
+  const rows = await statements.run(READ, context.viewer.id, { ids: bound(ids) }, (env, input) => {
     const t = env.alias('tasks');
     const viewer = env.alias('users');
     const timeZone = from(env.q, viewer).select(sql`${col(viewer, 'time_zone')}`.as('time_zone'));
@@ -61,72 +69,90 @@ async function readForCompletion(context: ViewerContext, id: string): Promise<Re
         sql`${col(t, 'position')}`.as('placeAfter'),
         sql`${nextSiblingPosition(env, t)}`.as('placeBefore'),
       ])
-      .where(rowId(t), '=', param(input.id));
+      .where(sql<SqlBool>`${rowId(t)} = ANY(${input.ids}::uuid[])`);
   });
-  return (row as ReadTask | undefined) ?? null;
+  return rows as ReadTask[];
 }
 
-/** The occurrence completing `id` created, if any. */
-async function generatedFrom(context: ViewerContext, id: string): Promise<Row | null> {
+/** The occurrences completing `ids` created, by the id they were generated from. */
+async function generatedFrom(context: ViewerContext, statements: Statements, ids: string[]): Promise<Map<string, Row>> {
+  if (ids.length === 0) return new Map();
   const { reads } = context.services;
-  const [row] = await reads.statements.run(GENERATED, context.viewer.id, { id: bound(id) }, (env, input) => {
+  const rows = await statements.run(GENERATED, context.viewer.id, { ids: bound(ids) }, (env, input) => {
     const t = env.alias('tasks');
-    return from(env.q, t).select(reads.model.rowSelections(env, t)).where(col(t, 'generated_from_id'), '=', param(input.id));
+    return from(env.q, t)
+      .select([...reads.model.rowSelections(env, t), sql`${col(t, 'generated_from_id')}`.as('generatedFromId')])
+      .where(sql<SqlBool>`${col(t, 'generated_from_id')} = ANY(${input.ids}::uuid[])`);
   });
-  return row ?? null;
+  return new Map(rows.map(({ generatedFromId, ...row }) => [generatedFromId as string, row]));
 }
 
 /**
- * Claims `task` if it is still open and unchanged, and then creates `next` (with the task's tags as
- * they are now, not as read: a tag deleted since is not copied). An occurrence already generated
- * from this task (kept by uncompleteTask because it was edited) stays, and no second one is made.
- * Answers the claimed row and the created one, if any, each marked by `written`.
+ * Claims `tasks` if they are still open and unchanged, and then creates each one's next occurrence
+ * (with the task's tags as they are now, not as read: a tag deleted since is not copied; and open
+ * copies of its subtasks, in their order). An occurrence already generated from a task (kept by
+ * uncompleteTask because it was edited) stays, and no second one is made. Answers the claimed rows
+ * and the created ones, each marked by `written`.
  */
-function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccurrence | null): Promise<Row[]> {
+function claimAndContinue(context: ViewerContext, statements: Statements, tasks: ReadTask[], nexts: Map<string, NextOccurrence>): Promise<Row[]> {
   const { reads } = context.services;
+  const following = [...nexts.entries()];
   const input = {
-    id: bound(task.id),
-    version: bound(task.version),
-    next: next && {
-      dueAt: bound(next.dueAt.toISOString()),
-      remindAt: bound(next.remindAt?.toISOString() ?? null),
-      recurrence: bound(next.recurrence),
-      position: bound(next.position),
-    },
+    ids: bound(tasks.map((task) => task.id)),
+    versions: bound(tasks.map((task) => task.version)),
+    next:
+      following.length === 0
+        ? null
+        : {
+            ids: bound(following.map(([id]) => id)),
+            dueAts: bound(following.map(([, next]) => next.dueAt.toISOString())),
+            remindAts: bound(following.map(([, next]) => next.remindAt?.toISOString() ?? null)),
+            recurrences: bound(following.map(([, next]) => next.recurrence)),
+            positions: bound(following.map(([, next]) => next.position)),
+          },
   };
-  return reads.statements.run(CLAIM, context.viewer.id, input, (env, { id, version, next: following }) => {
-    const claimed = env.q.with('claimed', (db) =>
+  return statements.run(CLAIM, context.viewer.id, input, (env, { ids, versions, next }) => {
+    // WITH RECURSIVE from the first item: Kysely marks the whole list by its first, and the subtree
+    // copied below is recursive.
+    const claimed = env.q.withRecursive('claimed', (db) =>
       db
         .updateTable('tasks')
         .set({ completed: true, completed_at: sql`now()` })
-        .where('id', '=', id as never)
+        .where(sql<SqlBool>`(id, version) IN (SELECT * FROM unnest(${ids}::uuid[], ${versions}::int[]))`)
         .where('completed', '=', false)
-        .where('version', '=', version as never)
         .where(treeLocked(env))
         .returningAll(),
     );
-    const answer = (source: 'claimed' | 'next') => [sql.lit(source === 'claimed' ? 'task' : 'next').as('written'), ...reads.model.rowSelections(env, { table: 'tasks', name: source })];
-    if (!following) return claimed.selectFrom('claimed').select(answer('claimed') as never);
+    const answer = (source: 'claimed' | 'next') => [
+      sql.lit(source === 'claimed' ? 'task' : 'next').as('written'),
+      sql.ref(`${source}.generated_from_id`).as('generatedFromId'),
+      ...reads.model.rowSelections(env, { table: 'tasks', name: source }),
+    ];
+    if (!next) return claimed.selectFrom('claimed').select(answer('claimed') as never);
+    const at = (values: unknown, type: string) => sql`(${values}::${sql.raw(type)}[])[array_position(${next.ids}::uuid[], id)]`;
     const continued = claimed
       .with('next', (db) =>
         db
           .insertInto('tasks')
           .columns(['user_id', 'title', 'description', 'priority', 'due_at', 'remind_at', 'recurrence', 'series_id', 'generated_from_id', 'list_id', 'parent_id', 'position'])
           .expression(
-            db.selectFrom('claimed').select([
-              'user_id',
-              'title',
-              'description',
-              'priority',
-              sql`${following.dueAt}::timestamptz`.as('due_at'),
-              sql`${following.remindAt}::timestamptz`.as('remind_at'),
-              sql`${following.recurrence}::text`.as('recurrence'),
-              sql`coalesce(series_id, id)`.as('series_id'),
-              'id as generated_from_id',
-              'list_id',
-              'parent_id',
-              sql`${following.position}::text`.as('position'),
-            ] as never),
+            db
+              .selectFrom('claimed')
+              .select([
+                'user_id',
+                'title',
+                'description',
+                'priority',
+                at(next.dueAts, 'timestamptz').as('due_at'),
+                at(next.remindAts, 'timestamptz').as('remind_at'),
+                at(next.recurrences, 'text').as('recurrence'),
+                sql`coalesce(series_id, id)`.as('series_id'),
+                'id as generated_from_id',
+                'list_id',
+                'parent_id',
+                at(next.positions, 'text').as('position'),
+              ] as never)
+              .where(sql<SqlBool>`id = ANY(${next.ids}::uuid[])`),
           )
           .onConflict((conflicting) => conflicting.column('generated_from_id').doNothing())
           .returningAll(),
@@ -136,6 +162,30 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
           .insertInto('task_tags')
           .columns(['task_id', 'tag_id', 'user_id'])
           .expression(db.selectFrom('next').innerJoin('task_tags as link', 'link.task_id', 'next.generated_from_id').select(['next.id', 'link.tag_id', 'next.user_id'] as never)),
+      )
+      // The subtrees under the completed tasks, each row with the id of its copy and its copy's parent.
+      .withRecursive('subtree(old_id, new_id, new_parent, list_id)', (db) => {
+        const level = (parent: 'next' | 'subtree') =>
+          ((db as unknown as QueryCreator).selectFrom('tasks as s') as unknown as AnySelect)
+            .innerJoin(parent, parent === 'next' ? 'next.generated_from_id' : 'subtree.old_id', 's.parent_id')
+            .select([
+              sql`s.id`.as('old_id'),
+              sql`gen_random_uuid()`.as('new_id'),
+              sql.ref(parent === 'next' ? 'next.id' : 'subtree.new_id').as('new_parent'),
+              sql.ref(`${parent}.list_id`).as('list_id'),
+            ]);
+        return level('next').unionAll(level('subtree')) as never;
+      })
+      .with('copies', (db) =>
+        db
+          .insertInto('tasks')
+          .columns(['id', 'user_id', 'title', 'description', 'priority', 'list_id', 'parent_id', 'position'])
+          .expression(
+            db
+              .selectFrom('subtree')
+              .innerJoin('tasks as s', 's.id', 'subtree.old_id' as never)
+              .select(['subtree.new_id', 's.user_id', 's.title', 's.description', 's.priority', 'subtree.list_id', 'subtree.new_parent', 's.position'] as never),
+          ),
       );
     return continued
       .selectFrom('claimed')
@@ -144,31 +194,73 @@ function claimAndContinue(context: ViewerContext, task: ReadTask, next: NextOccu
   });
 }
 
-export async function completeTask(context: ViewerContext, id: string): Promise<{ task: Row; nextOccurrence: Row | null }> {
-  // Relations of the rows answered below (their tags) are read afresh, not from before this write.
-  context.services.reads.forget(context);
-  for (let attempt = 1; ; attempt++) {
-    const task = await readForCompletion(context, id);
-    if (!task) throw notFound('Task');
-    const { timeZone: _zone, placeAfter: _after, placeBefore: _before, ...answered } = task;
-    if (task.completed) return { task: answered, nextOccurrence: await generatedFrom(context, id) };
+/** Drops what the completion read beside the task's own fields. */
+const answered = ({ timeZone: _zone, placeAfter: _after, placeBefore: _before, ...task }: ReadTask): Row => task;
 
-    const next = nextOf(task);
-    let rows: Row[];
+/**
+ * Completes `ids` (all of them, or none when one is missing): each open one is claimed, each recurring
+ * one continues; already completed ones are answered as they are. Payloads in the order of `ids`.
+ */
+async function complete(context: ViewerContext, statements: Statements, ids: string[], path: string): Promise<Completion[]> {
+  for (let attempt = 1; ; attempt++) {
+    const tasks = await readForCompletion(context, statements, ids);
+    if (tasks.length < ids.length) {
+      const known = new Set(tasks.map((task) => task.id));
+      throw notFound(ids.length === 1 ? 'Task' : `Task ${ids.filter((id) => !known.has(id)).join(', ')} (${path})`);
+    }
+    const open = tasks.filter((task) => !task.completed);
+    const nexts = new Map<string, NextOccurrence>();
+    for (const task of open) {
+      const next = nextOf(task);
+      if (next) nexts.set(task.id, next);
+    }
+    let rows: Row[] = [];
     try {
-      rows = await claimAndContinue(context, task, next);
+      if (open.length > 0) rows = await claimAndContinue(context, statements, open, nexts);
     } catch (error) {
-      // A task moved into the next occurrence's place meanwhile: read the neighbours again.
+      // A task moved into a next occurrence's place meanwhile: read the neighbours again.
       if (lostPositionRace(error) && attempt < MAX_ATTEMPTS) continue;
       throw error;
     }
-    const claimed = rows.find((row) => row.written === 'task');
-    if (claimed) {
-      const created = rows.find((row) => row.written === 'next');
-      return { task: claimed, nextOccurrence: created ?? (next ? await generatedFrom(context, id) : null) };
+    const written = (kind: string, key: 'id' | 'generatedFromId') =>
+      new Map(rows.filter((row) => row.written === kind).map(({ written: _kind, generatedFromId, ...row }) => [(key === 'id' ? row.id : generatedFromId) as string, row]));
+    const claimed = written('task', 'id');
+    if (claimed.size === open.length) {
+      const created = written('next', 'generatedFromId');
+      const missing = tasks.filter((task) => task.recurrence && !created.has(task.id)).map((task) => task.id);
+      const earlier = await generatedFrom(context, statements, missing);
+      const byId = new Map(tasks.map((task) => [task.id, task]));
+      return ids.map((id) => ({
+        task: claimed.get(id) ?? answered(byId.get(id)!),
+        nextOccurrence: created.get(id) ?? earlier.get(id) ?? null,
+      }));
     }
-    // Completed by someone else, or changed (e.g. its rule) since it was read: read it again.
-    if (attempt === MAX_ATTEMPTS) throw conflict('The task changed while it was being completed; try again');
+    // Completed by someone else, or changed (e.g. its rule) since it was read: read them again.
+    if (attempt === MAX_ATTEMPTS) throw conflict('A task changed while it was being completed; try again');
+    if (claimed.size > 0) throw new ClaimedSome();
+  }
+}
+
+/** Some but not all were claimed: the transaction is rolled back and the whole completion runs again. */
+class ClaimedSome extends Error {}
+
+export async function completeTask(context: ViewerContext, id: string): Promise<Completion> {
+  // Relations of the rows answered below (their tags) are read afresh, not from before this write.
+  context.services.reads.forget(context);
+  const [completion] = await complete(context, context.services.reads.statements, [id], 'id');
+  return completion!;
+}
+
+/** Completes up to 500 tasks, all or none, in a constant number of statements. */
+export async function completeTasks(context: ViewerContext, ids: string[]): Promise<Completion[]> {
+  const { reads } = context.services;
+  reads.forget(context);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reads.transaction((statements) => complete(context, statements, ids, 'ids'));
+    } catch (error) {
+      if (!(error instanceof ClaimedSome) || attempt === MAX_ATTEMPTS) throw error instanceof ClaimedSome ? conflict('A task changed while it was being completed; try again') : error;
+    }
   }
 }
 

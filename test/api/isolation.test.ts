@@ -1,5 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ArchiveListDocument,
+  CompleteTasksDocument,
+  CreateListDocument,
+  CreateTreeTaskDocument,
+  DeleteListDocument,
+  DeleteTasksDocument,
+  ListDocument,
+  ListsDocument,
+  MoveListDocument,
+  MoveTaskDocument,
+  MoveTasksDocument,
+  UnarchiveListDocument,
+  UpdateListDocument,
+  UpdateTasksDocument,
   CompleteTaskDocument,
   CreateTagDocument,
   CreateTaskDocument,
@@ -29,6 +43,12 @@ let aliceTask: string;
 let aliceTag: string;
 let malloryTask: string;
 let malloryTag: string;
+let aliceList: string;
+let aliceInbox: string;
+let malloryInbox: string;
+const MISSING_LIST = Buffer.from('List:00000000-0000-4000-8000-000000000000').toString('base64');
+/** Messages name the ids they were given; apart from those, another user's id reads like a missing one. */
+const withoutIds = (message: string | undefined) => message?.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>');
 const MISSING_TASK = Buffer.from('Task:00000000-0000-4000-8000-000000000000').toString('base64');
 const MISSING_TAG = Buffer.from('Tag:00000000-0000-4000-8000-000000000000').toString('base64');
 
@@ -38,8 +58,10 @@ async function snapshot() {
        FROM tasks t LEFT JOIN task_tags tt ON tt.task_id = t.id GROUP BY t.id ORDER BY t.id`,
   );
   const tags = await app.pool.query('SELECT id, name, color FROM tags ORDER BY id');
+  const lists = await app.pool.query('SELECT id, user_id, name, color, position, archived_at, version FROM lists ORDER BY id');
+  const places = await app.pool.query('SELECT id, list_id, parent_id, position FROM tasks ORDER BY id');
   const users = await app.pool.query('SELECT id, email, name, updated_at FROM users ORDER BY id');
-  return { tasks: tasks.rows, tags: tags.rows, users: users.rows };
+  return { tasks: tasks.rows, tags: tags.rows, users: users.rows, lists: lists.rows, places: places.rows };
 }
 
 beforeAll(async () => {
@@ -56,6 +78,9 @@ beforeAll(async () => {
   ).data!.createTask.id;
   malloryTag = (await app.graphql(CreateTagDocument, { input: { name: 'mine' } }, { token: mallory.token })).data!.createTag.id;
   malloryTask = (await app.graphql(CreateTaskDocument, { input: { title: 'Mallory' } }, { token: mallory.token })).data!.createTask.id;
+  aliceList = (await app.graphql(CreateListDocument, { input: { name: 'Alice list' } }, { token: alice.token })).data!.createList.id;
+  aliceInbox = (await app.graphql(ListsDocument, {}, { token: alice.token })).data!.inbox.id;
+  malloryInbox = (await app.graphql(ListsDocument, {}, { token: mallory.token })).data!.inbox.id;
 });
 afterAll(() => app?.close());
 
@@ -98,12 +123,44 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       (task: string) => app.graphql(CompleteTaskDocument, { id: task }, as),
       (task: string) => app.graphql(UncompleteTaskDocument, { id: task }, as),
       (task: string) => app.graphql(SetTaskTagsDocument, { taskId: task, tagIds: [] }, as),
+      (task: string) => app.graphql(MoveTaskDocument, { input: { id: task } }, as),
+      (task: string) => app.graphql(MoveTaskDocument, { input: { id: malloryTask, afterId: task } }, as),
+      (task: string) => app.graphql(MoveTaskDocument, { input: { id: malloryTask, beforeId: task } }, as),
+      (task: string) => app.graphql(MoveTaskDocument, { input: { id: malloryTask, parentId: task } }, as),
+      (task: string) => app.graphql(CreateTreeTaskDocument, { input: { title: 'under', parentId: task } }, as),
+      (task: string) => app.graphql(CompleteTasksDocument, { ids: [malloryTask, task] }, as),
+      (task: string) => app.graphql(DeleteTasksDocument, { ids: [malloryTask, task] }, as),
+      (task: string) => app.graphql(UpdateTasksDocument, { input: { ids: [malloryTask, task], priority: 'URGENT' } }, as),
+      (task: string) => app.graphql(MoveTasksDocument, { input: { ids: [malloryTask, task], listId: malloryInbox } }, as),
+      (task: string) => app.graphql(MoveTasksDocument, { input: { ids: [malloryTask], listId: malloryInbox, parentId: task } }, as),
     ];
     for (const attempt of attempts) {
       const theirs = await attempt(aliceTask);
       const missing = await attempt(MISSING_TASK);
       expect(errorCodes(theirs)).toEqual(['NOT_FOUND']);
-      expect(theirs.errors![0]!.message).toBe(missing.errors![0]!.message);
+      expect(withoutIds(theirs.errors![0]!.message)).toBe(withoutIds(missing.errors![0]!.message));
+    }
+    const listAttempts = [
+      (list: string) => app.graphql(UpdateListDocument, { input: { id: list, name: 'pwned' } }, as),
+      (list: string) => app.graphql(UpdateListDocument, { input: { id: list, name: 'pwned', expectedVersion: 1 } }, as),
+      (list: string) => app.graphql(ArchiveListDocument, { id: list }, as),
+      (list: string) => app.graphql(UnarchiveListDocument, { id: list }, as),
+      (list: string) => app.graphql(DeleteListDocument, { id: list }, as),
+      (list: string) => app.graphql(MoveListDocument, { input: { id: list } }, as),
+      (list: string) => app.graphql(MoveListDocument, { input: { id: malloryInbox, afterId: list } }, as),
+      (list: string) => app.graphql(CreateTreeTaskDocument, { input: { title: 'in', listId: list } }, as),
+      (list: string) => app.graphql(MoveTaskDocument, { input: { id: malloryTask, listId: list } }, as),
+      (list: string) => app.graphql(MoveTasksDocument, { input: { ids: [malloryTask], listId: list } }, as),
+    ];
+    for (const list of [aliceList, aliceInbox]) {
+      for (const attempt of listAttempts) {
+        const theirs = await attempt(list);
+        const missing = await attempt(MISSING_LIST);
+        expect(errorCodes(theirs)).toEqual(['NOT_FOUND']);
+        expect(withoutIds(theirs.errors![0]!.message)).toBe(withoutIds(missing.errors![0]!.message));
+      }
+      expect((await app.graphql(ListDocument, { id: list }, as)).data!.list).toBeNull();
+      expect((await app.graphql(TasksDocument, { first: 10, filter: { listIds: [list] } }, as)).data!.tasks.edges).toEqual([]);
     }
     const tagAttempts = [
       (tag: string) => app.graphql(UpdateTagDocument, { input: { id: tag, name: 'pwned' } }, as),
@@ -117,6 +174,7 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       await app.graphql(SetTaskTagsDocument, { taskId: malloryTask, tagIds: [aliceTag] }, as),
       await app.graphql(CreateTaskDocument, { input: { title: 'x', tagIds: [aliceTag] } }, as),
       await app.graphql(UpdateTaskDocument, { input: { id: malloryTask, tagIds: [aliceTag] } }, as),
+      await app.graphql(UpdateTasksDocument, { input: { ids: [malloryTask], addTagIds: [aliceTag] } }, as),
     ];
     for (const result of crossTag) expect(errorCodes(result)).toEqual(['NOT_FOUND']);
     // Alice's tag id as a list filter reveals nothing either.

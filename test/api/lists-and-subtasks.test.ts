@@ -238,6 +238,26 @@ describe('recurring tasks in lists', () => {
   });
 });
 
+describe('recurring tasks with subtasks', () => {
+  it('give the next occurrence open copies of the subtree, in order, and leave the completed one completed', async () => {
+    const weekly = (await app.graphql(CreateTaskDocument, { input: { title: 'clean', dueAt: '2031-02-03T09:00:00.000Z', recurrence: 'FREQ=WEEKLY' } }, as(token))).data!.createTask;
+    const kitchen = await createTask({ title: 'kitchen', parentId: weekly.id });
+    await createTask({ title: 'bath', parentId: weekly.id });
+    await createTask({ title: 'oven', parentId: kitchen.id });
+    await app.graphql(CompleteTaskDocument, { id: kitchen.id }, as(token));
+    const done = await app.graphql(CompleteTaskDocument, { id: weekly.id }, as(token));
+    const next = await app.graphql(TreeTaskDocument, { id: done.data!.completeTask.nextOccurrence!.id }, as(token));
+    const copies = next.data!.task!.subtasks;
+    expect(copies.map((task) => [task.title, task.completed, task.subtaskCount])).toEqual([
+      ['kitchen', false, 1],
+      ['bath', false, 0],
+    ]);
+    expect(copies.map((task) => task.id)).not.toContain(kitchen.id);
+    const original = await app.graphql(TreeTaskDocument, { id: weekly.id }, as(token));
+    expect(original.data!.task!.subtasks.every((task) => task.completed)).toBe(true);
+  });
+});
+
 describe("another user's lists and tasks", () => {
   it('behave exactly like missing ones in every list and move operation', async () => {
     const theirs = await createList('Private', otherToken);
