@@ -1,4 +1,4 @@
-import { generateKeyBetween } from 'fractional-indexing';
+import { generateKeyBetween, generateNKeysBetween } from 'fractional-indexing';
 import { badInput } from '../schema/errors.js';
 
 // Positions are fractional-indexing keys: strings that sort byte-wise (the columns are COLLATE "C")
@@ -12,6 +12,25 @@ export function keyBetween(low: string | null, high: string | null): string {
     throw new PositionRace();
   }
   return generateKeyBetween(low, high);
+}
+
+/**
+ * Keys made again and again between a key and its last neighbour grow by about one character every
+ * six moves; past this length a sibling group is given evenly spaced keys again (same order), so
+ * keys stay short however often a client drops tasks into the same spot.
+ */
+export const MAX_POSITION_LENGTH = 40;
+
+export const needsRebalance = (position: string) => position.length > MAX_POSITION_LENGTH;
+
+/**
+ * Short, evenly spaced keys for `rows` in the order of their current keys (byte order, as the
+ * columns' COLLATE "C" sorts them): the same order, new keys.
+ */
+export function rebalanced(rows: readonly { id: string; position: string }[]): { id: string; position: string }[] {
+  const ordered = [...rows].sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : a.id < b.id ? -1 : 1));
+  const keys = generateNKeysBetween(null, null, ordered.length);
+  return ordered.map((row, index) => ({ id: row.id, position: keys[index]! }));
 }
 
 /** The neighbours read for a move changed before the write: read them again. */

@@ -7,12 +7,13 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
-import { placeTask, treeLocked, withFreshPosition, type TaskPlacementArgs } from './placement.js';
-import { checkPlacement } from './positions.js';
+import { placeTask, treeLocked, withFreshPosition, type TaskPlace, type TaskPlacementArgs } from './placement.js';
+import { checkPlacement, needsRebalance, rebalanced } from './positions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import { bound, type Bound } from '../reads/parameters.js';
 import type { Priority } from '../reads/task-list.js';
+import { col, from, rowId } from '../reads/sources.js';
 
 type Transaction = Parameters<Parameters<ViewerDb['$transaction']>[0]>[0];
 
@@ -122,6 +123,45 @@ type NewTaskColumns = {
 const INSERT_TASK = {};
 const MOVE_TASK = {};
 
+const SIBLINGS = {};
+const PARK = {};
+const SPREAD = {};
+
+/**
+ * Gives the destination's siblings and the moved task evenly spaced keys in the order the move asks
+ * for (the moved task's long key says where it goes), and sets `place.position` to the moved task's
+ * new key. The siblings' keys first go out of the way (each gets a suffix no key has), since
+ * PostgreSQL checks the unique position index row by row.
+ */
+async function rebalanceSiblings(context: ViewerContext, id: string, place: TaskPlace): Promise<void> {
+  await context.services.reads.transaction(async (statements) => {
+    const group = { list: bound(place.listId), moved: bound(id), ...(place.parentId ? { parent: bound(place.parentId) } : {}) };
+    const siblings = (await statements.run(SIBLINGS, context.viewer.id, group, (env, values) => {
+      const s = env.alias('tasks');
+      const rows = from(env.q, s)
+        .select([sql`${rowId(s)}`.as('id'), sql`${col(s, 'position')}`.as('position')])
+        .where(sql<SqlBool>`${rowId(s)} <> ${values.moved}::uuid`)
+        .where(treeLocked(env));
+      return values.parent
+        ? rows.where(sql<SqlBool>`${col(s, 'parent_id')} = ${values.parent}::uuid`)
+        : rows.where(sql<SqlBool>`${col(s, 'list_id')} = ${values.list}::uuid AND ${col(s, 'parent_id')} IS NULL`);
+    })) as { id: string; position: string }[];
+    const keys = rebalanced([...siblings, { id, position: place.position }]);
+    const others = keys.filter((row) => row.id !== id);
+    const ids = bound(others.map((row) => row.id));
+    await statements.run(PARK, context.viewer.id, { ids }, (env, values) =>
+      env.q.updateTable('tasks').set({ position: sql`position || '~'` } as never).where(sql<SqlBool>`id = ANY(${values.ids}::uuid[])`),
+    );
+    await statements.run(SPREAD, context.viewer.id, { ids, positions: bound(others.map((row) => row.position)) }, (env, values) =>
+      env.q
+        .updateTable('tasks')
+        .set({ position: sql`(${values.positions}::text[])[array_position(${values.ids}::uuid[], id)]` } as never)
+        .where(sql<SqlBool>`id = ANY(${values.ids}::uuid[])`),
+    );
+    place.position = keys.find((row) => row.id === id)!.position;
+  });
+}
+
 /** Moves a task (its subtasks follow: the database carries them along) and answers it. */
 export async function moveTask(context: ViewerContext, id: string, placement: Omit<TaskPlacementArgs, 'id'>): Promise<Row> {
   const { reads } = context.services;
@@ -130,6 +170,7 @@ export async function moveTask(context: ViewerContext, id: string, placement: Om
   try {
     return await withFreshPosition(async () => {
       const place = await placeTask(context, { id, ...placement }, 'input');
+      if (needsRebalance(place.position)) await rebalanceSiblings(context, id, place);
       const input = { id: bound(id), list: bound(place.listId), parent: bound(place.parentId), position: bound(place.position) };
       const [row] = await reads.statements.run(MOVE_TASK, context.viewer.id, input, (env, values) =>
         env.q

@@ -12,11 +12,13 @@ import {
   ListsDocument,
   MoveListDocument,
   MoveTaskDocument,
+  MoveTaskPositionDocument,
   TreeTaskDocument,
   UnarchiveListDocument,
   UncompleteTaskDocument,
   UpdateListDocument,
 } from '../generated/graphql.js';
+import { MAX_POSITION_LENGTH } from '../../src/tasks/positions.js';
 import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
 
 let app: TestApp;
@@ -279,6 +281,27 @@ describe("another user's lists and tasks", () => {
     for (const result of await Promise.all(attempts)) expect(errorCodes(result)).toEqual(['NOT_FOUND']);
     const still = await app.graphql(ListDocument, { id: theirs.id }, as(otherToken));
     expect(still.data!.list).toMatchObject({ name: 'Private', archived: false, taskCount: 1 });
+  });
+});
+
+describe('positions over many moves', () => {
+  it('stay short when tasks are dropped into the same spot 300 times, the list keeping the order the moves asked for', async () => {
+    const list = await createList('Churn');
+    const first = await createTask({ title: 'first', listId: list.id });
+    const x = await createTask({ title: 'x', listId: list.id });
+    const y = await createTask({ title: 'y', listId: list.id });
+    const tail = await createTask({ title: 'tail', listId: list.id });
+    let longest = 0;
+    for (let move = 0; move < 300; move++) {
+      const moved = move % 2 === 0 ? x : y;
+      const result = await app.graphql(MoveTaskPositionDocument, { input: { id: moved.id, afterId: first.id } }, as(token));
+      expect(result.errors).toBeUndefined();
+      longest = Math.max(longest, result.data!.moveTask.position.length);
+    }
+    expect(longest).toBeLessThanOrEqual(MAX_POSITION_LENGTH);
+    // The last move (y) went right after the first task.
+    expect(await topLevelTitles(list.id)).toEqual(['first', 'y', 'x', 'tail']);
+    expect(tail).toBeDefined();
   });
 });
 
