@@ -4,12 +4,13 @@
 // which PostgreSQL builds the whole `data` object, so Node only copies text. The API can
 // approach these numbers but not beat them; the gap is what the layers cost.
 //
-//   POST /  {"scenario": "S1".."S5", "variables": {...}}  with  Authorization: Bearer <jwt>
+//   POST /  {"scenario": "S1".."S8" (not S6), "variables": {...}}  with  Authorization: Bearer <jwt>
 //
 // Run on its own: DATABASE_URL=... PORT=4100 tsx bench/baseline.ts (JWT_* as for the API).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { generateKeyBetween } from 'fractional-indexing';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 
@@ -29,7 +30,7 @@ export interface Baseline {
   close(): Promise<void>;
 }
 
-type Scenario = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
+type Scenario = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S7' | 'S8';
 type Variables = Record<string, unknown>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -100,6 +101,26 @@ export const STATEMENTS: Record<Scenario, string> = {
             SELECT id FROM tasks WHERE id = $2 AND user_id = $1 AND NOT EXISTS (SELECT FROM done)) AS t
     ))::text AS data`,
 
+  // The top level of a list in the user's order, each task with its tags and its number of subtasks.
+  S7: `
+    SELECT json_build_object('list', json_build_object('tasks', json_build_object('edges', coalesce(json_agg(json_build_object('node', json_build_object(
+             'id', t.id, 'title', t.title, 'position', t.position,
+             'subtaskCount', (SELECT count(*) FROM tasks s WHERE s.user_id = $1 AND s.parent_id = t.id),
+             'tags', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name, g.id), '[]')
+                      FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.user_id = $1 AND tt.task_id = t.id)))
+           ORDER BY t.position, t.id), '[]'))))::text AS data
+    FROM (SELECT id, title, position FROM tasks
+          WHERE user_id = $1 AND list_id = $2 AND parent_id IS NULL
+          ORDER BY position, id LIMIT 50) AS t`,
+
+  // A move needs its neighbours' keys before it can make its own (fractional-indexing, in Node), so
+  // the floor sends two statements too: this read, then S8_MOVE.
+  S8: `
+    SELECT a.list_id, a.position AS low,
+           (SELECT min(s.position) FROM tasks s
+             WHERE s.user_id = $1 AND s.list_id = a.list_id AND s.parent_id IS NULL AND s.position > a.position AND s.id <> $2) AS high
+    FROM tasks a WHERE a.id = $3 AND a.user_id = $1 AND a.parent_id IS NULL`,
+
   // id DESC, not ASC, so that a backward scan of (user_id, created_at, id) delivers the order.
   S5: `
     SELECT ${edges('t', 't.created_at DESC, t.id DESC')}::text AS data
@@ -109,6 +130,10 @@ export const STATEMENTS: Record<Scenario, string> = {
             AND EXISTS (SELECT FROM task_tags tt WHERE tt.user_id = $1 AND tt.task_id = t.id AND tt.tag_id = $3)
           ORDER BY t.created_at DESC, t.id DESC LIMIT 20) AS t`,
 };
+
+const S8_MOVE = `
+  UPDATE tasks SET list_id = $3, parent_id = NULL, position = $4 WHERE id = $2 AND user_id = $1
+  RETURNING json_build_object('moveTask', json_build_object('id', id, 'position', position))::text AS data`;
 
 class BadInput extends Error {}
 
@@ -141,6 +166,10 @@ function parameters(scenario: Scenario, variables: Variables): unknown[] {
       return [text(variables, 'title', 500)];
     case 'S5':
       return [likeLiteral(text(variables, 'search', 200)), uuid(variables, 'tagId')];
+    case 'S7':
+      return [uuid(variables, 'list')];
+    case 'S8':
+      return [uuid(variables, 'id'), uuid(variables, 'afterId')];
   }
 }
 
@@ -179,6 +208,22 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
     }
   }
 
+  /** S8: read the neighbours, make a key between them, write it; again if a concurrent move took it. */
+  async function move(values: unknown[]): Promise<string | null> {
+    const [userId, id] = values;
+    for (let attempt = 1; ; attempt++) {
+      const { rows } = await pool.query<{ list_id: string; low: string; high: string | null }>({ name: 'baseline-S8', text: STATEMENTS.S8, values });
+      const anchor = rows[0];
+      if (!anchor) return null;
+      try {
+        const moved = await pool.query<{ data: string }>({ name: 'baseline-S8-move', text: S8_MOVE, values: [userId, id, anchor.list_id, generateKeyBetween(anchor.low, anchor.high)] });
+        return moved.rows[0]?.data ?? null;
+      } catch (cause) {
+        if ((cause as { code?: string }).code !== '23505' || attempt === 20) throw cause;
+      }
+    }
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== 'POST' || request.url !== '/') return send(response, 404, error('POST / only', 'NOT_FOUND'));
     const userId = await viewer(request);
@@ -190,7 +235,7 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
     let values: unknown[];
     try {
       const body = JSON.parse(raw) as { scenario?: unknown; variables?: unknown };
-      if (typeof body.scenario !== 'string' || !(body.scenario in STATEMENTS)) throw new BadInput('scenario must be one of S1..S5');
+      if (typeof body.scenario !== 'string' || !(body.scenario in STATEMENTS)) throw new BadInput('scenario must be one of S1..S5, S7, S8');
       scenario = body.scenario as Scenario;
       const variables = typeof body.variables === 'object' && body.variables !== null ? (body.variables as Variables) : {};
       values = [userId, ...parameters(scenario, variables)];
@@ -204,6 +249,7 @@ export async function startBaseline(options: BaselineOptions): Promise<Baseline>
     // plan depends on the term) it can pick one far slower than a plan made for the term. Unnamed, it
     // is planned for each call's values, as the API's searches are.
     const name = scenario === 'S5' ? undefined : `baseline-${scenario}`;
+    if (scenario === 'S8') return send(response, 200, `{"data":${(await move(values)) ?? 'null'}}`);
     const { rows } = await pool.query<{ data: string }>({ name, text: STATEMENTS[scenario], values });
     send(response, 200, `{"data":${rows[0]?.data ?? 'null'}}`);
   }

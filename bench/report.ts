@@ -99,24 +99,26 @@ export function table(rows: Row[]): string {
 export function evaluate(rows: Row[], expectedConnections: number): Check[] {
   const checks: Check[] = [];
   const api = (scenario: ScenarioName) => rows.find((row) => row.scenario === scenario && row.target === 'api');
-  for (const scenario of ['S1', 'S2', 'S3'] as const) {
+  // The targets of the issues that shaped each scenario: reads at the floor's pace, writes within reach.
+  const throughput: Array<[ScenarioName, number]> = [['S1', 0.9], ['S2', 0.9], ['S3', 0.6], ['S4', 0.5], ['S5', 0.9], ['S7', 0.9], ['S8', 0.6]];
+  for (const [scenario, target] of throughput) {
     const row = api(scenario);
     if (!row) continue;
     const ratio = row.throughputRatio;
     checks.push({
-      name: `${scenario} throughput ≥ 0.5× floor`,
-      ok: ratio === undefined ? null : ratio >= 0.5,
+      name: `${scenario} throughput ≥ ${target}× floor`,
+      ok: ratio === undefined ? null : ratio >= target,
       detail: ratio === undefined ? 'no floor row' : `${ratio.toFixed(2)}× (${fixed(row.rps, 0)} vs ${fixed(row.rps / ratio, 0)} req/s)`,
     });
   }
-  for (const scenario of ['S1', 'S2', 'S3', 'S4', 'S5'] as const) {
+  for (const scenario of ['S1', 'S2', 'S5'] as const) {
     const row = api(scenario);
     if (!row) continue;
     const ratio = row.p95Ratio;
     const at = row.connections === expectedConnections ? '' : ` (measured at ${row.connections} connections, not ${expectedConnections})`;
     checks.push({
-      name: `${scenario} p95 at ${expectedConnections} connections ≤ 2× floor`,
-      ok: ratio === undefined ? null : ratio <= 2,
+      name: `${scenario} p95 at ${expectedConnections} connections ≤ 1.2× floor`,
+      ok: ratio === undefined ? null : ratio <= 1.2,
       detail: ratio === undefined ? 'no floor row' : `${ratio.toFixed(2)}× (${ms(row.p95)} vs ${ms(row.p95 / ratio)} ms)${at}`,
     });
   }
@@ -131,7 +133,7 @@ export function evaluate(rows: Row[], expectedConnections: number): Check[] {
   const peaks = rows.filter((row) => row.target === 'api' && row.peakRssMb !== null).map((row) => row.peakRssMb!);
   if (peaks.length > 0) {
     const peak = Math.max(...peaks);
-    checks.push({ name: 'API RSS < 300 MB', ok: peak < 300, detail: `peak ${peak.toFixed(0)} MB over the measured windows` });
+    checks.push({ name: 'API RSS < 250 MB', ok: peak < 250, detail: `peak ${peak.toFixed(0)} MB over the measured windows` });
   }
   return checks;
 }

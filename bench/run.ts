@@ -291,6 +291,20 @@ async function ensureSeeded(url: string, options: Options, env: NodeJS.ProcessEn
   return wanted;
 }
 
+/** The Inbox of each rotated user, in user order. */
+async function inboxesOf(url: string, rotated: number): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const users = Array.from({ length: rotated }, (_, index) => benchUserId(index + 1));
+    const { rows } = await client.query<{ user_id: string; id: string }>('SELECT user_id, id FROM lists WHERE is_inbox AND user_id = ANY($1::uuid[])', [users]);
+    const byUser = new Map(rows.map((row) => [row.user_id, row.id]));
+    return users.map((user) => byUser.get(user) ?? '00000000-0000-0000-0000-000000000000');
+  } finally {
+    await client.end();
+  }
+}
+
 /** Open recurring tasks of the rotated users, shuffled, split into two disjoint halves. */
 async function openRecurringTasks(url: string, rotated: number): Promise<Record<TargetKind, OpenRecurringTask[]>> {
   const owners = new Map<string, number>();
@@ -518,6 +532,7 @@ async function main(): Promise<void> {
     tasksPerUser: size.tasksPerUser,
     rotated,
     headers: await mintTokens(BENCH_SECRET, rotated),
+    inboxes: await inboxesOf(database.url, rotated),
   };
   progress(`minted ${rotated} tokens (bench users 1..${rotated})`);
   const taskEstimate = await withClient(database.url, async (client) => {

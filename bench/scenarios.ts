@@ -3,7 +3,7 @@
 import { SignJWT } from 'jose';
 import { BENCH_SEARCH_WORDS, BENCH_TAGS, benchTagId, benchTaskId, benchUserId } from './fixtures.js';
 
-export const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const;
+export const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type TargetKind = 'api' | 'floor';
 
@@ -14,6 +14,8 @@ export const SCENARIO_TITLES: Record<ScenarioName, string> = {
   S4: 'completeTask of a recurring task',
   S5: 'search + tag filter page',
   S6: '70/30 read/write mix at a fixed rate',
+  S7: 'first 50 top-level tasks of a list by position, with tags and subtask counts',
+  S8: 'moveTask to a random place in a list',
 };
 
 export const DOCUMENTS = {
@@ -21,10 +23,12 @@ export const DOCUMENTS = {
   S2: 'query S2($id: ID!) { task(id: $id) { id title dueAt tags { id name } } }',
   S3: 'mutation S3($input: CreateTaskInput!) { createTask(input: $input) { id title } }',
   S4: 'mutation S4($id: ID!) { completeTask(id: $id) { task { id completed } nextOccurrence { id dueAt } } }',
+  S7: 'query S7($list: ID!) { list(id: $list) { tasks(first: 50, filter: { topLevel: true }) { edges { node { id title position subtaskCount tags { id name } } } } } }',
+  S8: 'mutation S8($input: MoveTaskInput!) { moveTask(input: $input) { id position } }',
   S5: 'query S5($filter: TaskFilter) { tasks(first: 20, filter: $filter, orderBy: [{ field: CREATED_AT, direction: DESC }]) { edges { node { id title dueAt tags { id name } } } } }',
 } as const;
 
-export const globalId = (type: 'Task' | 'Tag', id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+export const globalId = (type: 'Task' | 'Tag' | 'List', id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 export interface Outgoing {
   headers: Record<string, string>;
@@ -49,6 +53,8 @@ export interface BenchContext {
   rotated: number;
   /** headers[n - 1]: the headers of bench user n (1..K). */
   headers: Record<string, string>[];
+  /** inboxes[n - 1]: the Inbox of bench user n (1..K), where the seeded tasks are. */
+  inboxes: string[];
 }
 
 export const JWT_ISSUER = 'tasks-api';
@@ -99,8 +105,8 @@ function buildVariants(count: number, seed: number, make: (pick: () => number) =
 
 const intIn = (pick: () => number, max: number) => 1 + Math.floor(pick() * max);
 
-/** S1, S2, S3, S5 for either target. */
-export function simpleWorkload(scenario: 'S1' | 'S2' | 'S3' | 'S5', kind: TargetKind, bench: BenchContext): Workload {
+/** S1, S2, S3, S5, S7, S8 for either target. */
+export function simpleWorkload(scenario: 'S1' | 'S2' | 'S3' | 'S5' | 'S7' | 'S8', kind: TargetKind, bench: BenchContext): Workload {
   const api = kind === 'api';
   const path = api ? '/graphql' : '/';
   const seed = Number(scenario.slice(1)) * 7_919;
@@ -128,6 +134,25 @@ export function simpleWorkload(scenario: 'S1' | 'S2' | 'S3' | 'S5', kind: Target
           const n = intIn(pick, bench.rotated);
           const title = `Bench task ${Math.floor(pick() * 1e9).toString(36)}`;
           return { headers: bench.headers[n - 1]!, body: body({ title }, { input: { title } }) };
+        }),
+        seed,
+      );
+    case 'S7':
+      return fromVariants(
+        path,
+        bench.headers.map((headers, index) => ({ headers, body: body({ list: bench.inboxes[index] }, { list: globalId('List', bench.inboxes[index]!) }) })),
+        seed,
+      );
+    case 'S8':
+      // One seeded task of the user's Inbox dropped right after another.
+      return fromVariants(
+        path,
+        buildVariants(VARIANTS, seed, (pick) => {
+          const n = intIn(pick, bench.rotated);
+          const moved = intIn(pick, bench.tasksPerUser);
+          const after = 1 + ((moved + intIn(pick, bench.tasksPerUser - 1) - 1) % bench.tasksPerUser);
+          const [id, afterId] = [benchTaskId(n, moved), benchTaskId(n, after)];
+          return { headers: bench.headers[n - 1]!, body: body({ id, afterId }, { input: { id: globalId('Task', id), afterId: globalId('Task', afterId) } }) };
         }),
         seed,
       );

@@ -52,7 +52,7 @@ function rawIds(value: unknown): unknown {
     Object.entries(value).map(([key, inner]) => {
       if (key !== 'id' || typeof inner !== 'string') return [key, rawIds(inner)];
       const decoded = Buffer.from(inner, 'base64').toString('utf8');
-      return [key, /^(Task|Tag):/.test(decoded) ? decoded.slice(decoded.indexOf(':') + 1) : inner];
+      return [key, /^(Task|Tag|List):/.test(decoded) ? decoded.slice(decoded.indexOf(':') + 1) : inner];
     }),
   );
 }
@@ -89,6 +89,24 @@ describe('the bench floor does what the API does', () => {
     // Another user's task is not found by either.
     const foreign = benchTaskId(2, 1);
     expect(await askFloor(1, 'S2', { id: foreign })).toEqual({ task: null });
+  });
+
+  it('S7 reads the same top-level tasks of a list, in the same order, with tags and subtask counts; S8 moves a task where the API would', async () => {
+    for (const user of users) {
+      const { rows } = await client.query<{ id: string }>('SELECT l.id FROM lists l JOIN users u ON u.id = l.user_id WHERE l.is_inbox AND u.email = $1', [`bench-user-${user}@example.com`]);
+      const list = rows[0]!.id;
+      expect(await askFloor(user, 'S7', { list })).toEqual(await askApi(user, DOCUMENTS.S7, { list: globalId('List', list) }));
+    }
+    const [id, afterId, next] = [benchTaskId(1, 5), benchTaskId(1, 2), benchTaskId(1, 3)];
+    const order = async () => (await client.query<{ id: string }>('SELECT id FROM tasks WHERE user_id = (SELECT user_id FROM tasks WHERE id = $1) AND parent_id IS NULL ORDER BY position, id', [id])).rows.map((row) => row.id);
+    const before = await order();
+    await askFloor(1, 'S8', { id, afterId });
+    const byFloor = await order();
+    expect(byFloor.indexOf(id)).toBe(byFloor.indexOf(afterId) + 1);
+    await askApi(1, DOCUMENTS.S8, { input: { id: globalId('Task', id), afterId: globalId('Task', next) } });
+    const byApi = await order();
+    expect(byApi.indexOf(id)).toBe(byApi.indexOf(next) + 1);
+    expect(new Set(byApi)).toEqual(new Set(before));
   });
 
   it('S4 creates the same next occurrence: due date by the rule in the user\'s zone, reminder, description, tags', async () => {
