@@ -14,6 +14,11 @@ export function decodeId(globalId: string, typename: 'Task' | 'Tag' | 'User' | '
   throw badInput([{ path, message: `not a ${typename} ID` }]);
 }
 
+/** An optional ID argument: absent or null stay absent; anything else, the empty string too, must be a valid ID. */
+export function decodeOptionalId(globalId: string | null | undefined, typename: 'Task' | 'Tag' | 'List', path: string): string | undefined {
+  return globalId == null ? undefined : decodeId(globalId, typename, path);
+}
+
 export function decodeIds(globalIds: readonly string[], typename: 'Task' | 'Tag' | 'List', path: string): string[] {
   return [...new Set(globalIds.map((id, index) => decodeId(id, typename, `${path}.${index}`)))];
 }

@@ -10,7 +10,7 @@ import { checkPlacement } from '../tasks/positions.js';
 import * as rules from '../tasks/task-rules.js';
 import type { ArgBuilder } from '@pothos/core';
 import { builder, type SchemaTypes } from './builder.js';
-import { decodeId } from './global-id.js';
+import { decodeId, decodeOptionalId } from './global-id.js';
 import { Task, TaskConnection } from './task.js';
 import { taskListArgs } from './task-list.js';
 import { User } from './user.js';
@@ -194,8 +194,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) => {
       const id = listId(args.input.id, 'input.id');
       const placement = {
-        afterId: args.input.afterId ? listId(args.input.afterId, 'input.afterId') : null,
-        beforeId: args.input.beforeId ? listId(args.input.beforeId, 'input.beforeId') : null,
+        afterId: decodeOptionalId(args.input.afterId, 'List', 'input.afterId') ?? null,
+        beforeId: decodeOptionalId(args.input.beforeId, 'List', 'input.beforeId') ?? null,
       };
       checkPlacement(id, placement, 'input');
       return moveList(context, id, placement);

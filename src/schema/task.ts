@@ -12,7 +12,7 @@ import { isOverdue } from '../reads/task-list.js';
 import type { ViewerContext } from '../context.js';
 import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
-import { decodeId, decodeIds } from './global-id.js';
+import { decodeId, decodeIds, decodeOptionalId } from './global-id.js';
 import { taskListArgs } from './task-list.js';
 import { Tag } from './tag.js';
 import { parseInput } from './validation.js';
@@ -305,8 +305,8 @@ builder.mutationFields((t) => ({
       return createTask(context, {
         ...input,
         tagIds,
-        listId: input.listId ? decodeId(input.listId, 'List', 'input.listId') : undefined,
-        parentId: input.parentId ? decodeId(input.parentId, 'Task', 'input.parentId') : undefined,
+        listId: decodeOptionalId(input.listId, 'List', 'input.listId'),
+        parentId: decodeOptionalId(input.parentId, 'Task', 'input.parentId'),
       });
     },
   }),
@@ -354,12 +354,11 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) => {
       const { input } = args;
       const id = decodeId(input.id, 'Task', 'input.id');
-      const optional = (value: string | null | undefined, typename: 'Task' | 'List', path: string) => (value ? decodeId(value, typename, path) : undefined);
       return moveTask(context, id, {
-        listId: optional(input.listId, 'List', 'input.listId'),
-        parentId: input.parentId === null ? null : optional(input.parentId, 'Task', 'input.parentId'),
-        afterId: optional(input.afterId, 'Task', 'input.afterId'),
-        beforeId: optional(input.beforeId, 'Task', 'input.beforeId'),
+        listId: decodeOptionalId(input.listId, 'List', 'input.listId'),
+        parentId: input.parentId === null ? null : decodeOptionalId(input.parentId, 'Task', 'input.parentId'),
+        afterId: decodeOptionalId(input.afterId, 'Task', 'input.afterId'),
+        beforeId: decodeOptionalId(input.beforeId, 'Task', 'input.beforeId'),
       });
     },
   }),
@@ -399,7 +398,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) =>
       moveTasks(context, bulkIds(args.input.ids, 'input.ids'), {
         listId: decodeId(args.input.listId, 'List', 'input.listId'),
-        parentId: args.input.parentId ? decodeId(args.input.parentId, 'Task', 'input.parentId') : undefined,
+        parentId: decodeOptionalId(args.input.parentId, 'Task', 'input.parentId'),
       }),
   }),
   deleteTasks: t.withAuth({ loggedIn: true }).field({

@@ -47,12 +47,14 @@ class Rng {
 // What the generator knows about the world.
 
 export interface HostileContext {
-  attacker: { token: string; userId: string; email: string };
-  victim: { userId: string; email: string; taskIds: string[]; tagIds: string[] };
-  /** The attacker's own task and tag that only invalid requests ever target: they must not change. */
-  decoy: { taskId: string; tagId: string };
-  /** The attacker's own tasks and tags, each the target of at most one update that may succeed. */
-  sandbox: { taskIds: string[]; tagIds: string[] };
+  /** `listId`: a list of the attacker's own that valid creates put tasks in and valid moves use as an anchor. */
+  attacker: { token: string; userId: string; email: string; listId: string };
+  /** `listIds`: the victim's lists, `inboxId` among them (to anyone else its id must read as missing, not as an Inbox). */
+  victim: { userId: string; email: string; taskIds: string[]; tagIds: string[]; listIds: string[]; inboxId: string };
+  /** The attacker's own task, tag and list that only invalid requests ever target: they must not change. */
+  decoy: { taskId: string; tagId: string; listId: string };
+  /** The attacker's own tasks, tags and lists, each the target of at most one update that may succeed. */
+  sandbox: { taskIds: string[]; tagIds: string[]; listIds: string[] };
   /** A real cursor of one of the attacker's tasks (its id inside is forged into other cursors). */
   cursor: string;
 }
@@ -63,7 +65,17 @@ export type Expectation = 'success' | 'failure' | 'either';
 /** How a request's arguments stand against the contract. */
 type Verdict = 'valid' | 'invalid' | 'foreign' | 'unknown';
 
-export type WriteKind = 'createTask' | 'createTag' | 'signUp' | 'updateMe' | 'updateTask' | 'updateTag';
+export type WriteKind =
+  | 'createTask'
+  | 'createTag'
+  | 'createList'
+  | 'signUp'
+  | 'updateMe'
+  | 'updateTask'
+  | 'updateTasks'
+  | 'updateTag'
+  | 'updateList'
+  | 'moveList';
 
 export interface HostileRequest {
   index: number;
@@ -86,6 +98,11 @@ export interface HostileRequest {
   stream?: boolean;
   /** The status a correct server answers (checked on top of everything else). */
   status?: number;
+  /**
+   * The only error code a correct server answers with: NOT_FOUND for a write that names another
+   * user's object, exactly as for a missing one (never "the Inbox cannot be deleted", say).
+   */
+  code?: 'NOT_FOUND';
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -97,6 +114,7 @@ const KIND_TO_GRAPHQL: Record<string, string> = {
   Description: 'String',
   Key: 'String',
   TagName: 'String',
+  ListName: 'String',
   Name: 'String',
   Password: 'String',
   Secret: 'String',
@@ -108,13 +126,14 @@ const KIND_TO_GRAPHQL: Record<string, string> = {
   Cursor: 'String',
   TaskId: 'ID',
   TagId: 'ID',
+  ListId: 'ID',
   NodeId: 'ID',
 };
 const STRING_KINDS = new Set(Object.keys(KIND_TO_GRAPHQL));
-const ID_KINDS = new Set(['TaskId', 'TagId', 'NodeId']);
+const ID_KINDS = new Set(['TaskId', 'TagId', 'ListId', 'NodeId']);
 const ENUMS: Record<string, string[]> = {
   Priority: ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT'],
-  TaskOrderField: ['DUE_AT', 'PRIORITY', 'CREATED_AT', 'UPDATED_AT', 'TITLE'],
+  TaskOrderField: ['DUE_AT', 'PRIORITY', 'CREATED_AT', 'UPDATED_AT', 'TITLE', 'POSITION'],
   OrderDirection: ['ASC', 'DESC'],
 };
 
@@ -127,6 +146,8 @@ const INPUTS: Record<string, Record<string, string>> = {
     remindAt: 'DateTime',
     recurrence: 'RRule',
     tagIds: '[TagId!]',
+    listId: 'ListId',
+    parentId: 'TaskId',
     idempotencyKey: 'Key',
   },
   UpdateTaskInput: {
@@ -142,6 +163,12 @@ const INPUTS: Record<string, Record<string, string>> = {
   },
   CreateTagInput: { name: 'TagName!', color: 'Color', idempotencyKey: 'Key' },
   UpdateTagInput: { id: 'TagId!', name: 'TagName', color: 'Color' },
+  CreateListInput: { name: 'ListName!', color: 'Color', idempotencyKey: 'Key' },
+  UpdateListInput: { id: 'ListId!', name: 'ListName', color: 'Color', expectedVersion: 'Version' },
+  MoveListInput: { id: 'ListId!', afterId: 'ListId', beforeId: 'ListId' },
+  MoveTaskInput: { id: 'TaskId!', listId: 'ListId', parentId: 'TaskId', afterId: 'TaskId', beforeId: 'TaskId' },
+  UpdateTasksInput: { ids: '[TaskId!]!', priority: 'Priority', dueAt: 'DateTime', addTagIds: '[TagId!]', removeTagIds: '[TagId!]' },
+  MoveTasksInput: { ids: '[TaskId!]!', listId: 'ListId!', parentId: 'TaskId' },
   SignUpInput: { email: 'Email!', password: 'Password!', name: 'Name', timeZone: 'TimeZone' },
   SignInInput: { email: 'Email!', password: 'Secret!' },
   UpdateMeInput: { name: 'Name', timeZone: 'TimeZone' },
@@ -156,6 +183,9 @@ const INPUTS: Record<string, Record<string, string>> = {
     hasDueDate: 'Boolean',
     recurring: 'Boolean',
     search: 'Search',
+    listIds: '[ListId!]',
+    parentId: 'TaskId',
+    topLevel: 'Boolean',
   },
   TaskOrder: { field: 'TaskOrderField!', direction: 'OrderDirection!' },
 };
@@ -170,7 +200,7 @@ const graphqlType = (type: string): string =>
   type.replace(/[A-Za-z]+/g, (name) => KIND_TO_GRAPHQL[name] ?? (name === 'Version' || name === 'PageSize' ? 'Int' : name));
 
 type Target = 'victim' | 'decoy' | 'sandbox';
-type Returns = 'Task' | 'Tag' | 'User' | 'Payload' | 'Auth' | 'Connection' | 'Node' | 'Scalar';
+type Returns = 'Task' | 'Tag' | 'List' | 'User' | 'Payload' | 'Auth' | 'Connection' | 'Node' | 'Scalar';
 
 interface OpSpec {
   field: string;
@@ -183,17 +213,79 @@ interface OpSpec {
   returns: Returns;
   /** always: a valid request writes; sandbox: it writes when it targets a sandbox object; never. */
   writes: 'always' | 'sandbox' | 'never';
+  /** With writes: 'sandbox': the kind of sandbox object a valid request targets (each object at most once). */
+  sandbox?: 'task' | 'tag' | 'list';
+  /**
+   * Id lists where the contract ignores a missing id instead of refusing it (removeTagIds: taking off
+   * a tag the tasks do not carry changes nothing). Another user's id there must be ignored the same
+   * way, so its verdict is 'unknown' rather than 'foreign'.
+   */
+  lenientIds?: string[];
   /** Works without a token (signUp, signIn). */
   anonymous?: boolean;
   /** Sent as Server-Sent Events (subscriptions). */
   sse?: boolean;
-  /** The valid request; ids are placeholders (<<TASK>>, <<TAG>>, <<NODE>>) resolved per target. */
+  /**
+   * The valid request; ids are placeholders resolved per target (victim, decoy or sandbox): <<TASK>>,
+   * <<TAG>>, <<LIST>>, <<NODE>>; <<HOME>> is always the attacker's own list (see HostileContext).
+   */
   base(n: number): Record<string, unknown>;
 }
 
 const TASK_SELECTION = '{ id title description priority dueAt remindAt recurrence completed version tags { id name } }';
+const LIST_SELECTION = '{ id name color isInbox archived archivedAt position version }';
+/** A list's tasks, with every argument of a task list (new filter fields and POSITION order included). */
+const LIST_TASKS =
+  'taskCount(completed: $completed) tasks(first: $first, after: $after, filter: $filter, orderBy: $orderBy) { totalCount edges { cursor node { id title position list { id } parent { id } subtaskCount } } pageInfo { hasNextPage endCursor } }';
+const LIST_TASKS_VARS = { completed: 'Boolean', first: 'PageSize', after: 'Cursor', filter: 'TaskFilter', orderBy: '[TaskOrder!]' };
 
 const OPS: OpSpec[] = [
+  {
+    field: 'inbox',
+    operation: 'query',
+    vars: LIST_TASKS_VARS,
+    call: 'inbox',
+    selection: `{ id name isInbox archived ${LIST_TASKS} }`,
+    returns: 'List',
+    writes: 'never',
+    base: () => ({
+      completed: false,
+      first: 5,
+      after: null,
+      filter: { topLevel: true, listIds: ['<<LIST>>'], search: 'milk', priorityIn: ['LOW'] },
+      orderBy: [{ field: 'POSITION', direction: 'ASC' }],
+    }),
+  },
+  {
+    field: 'list',
+    operation: 'query',
+    vars: { id: 'ListId!', ...LIST_TASKS_VARS },
+    call: 'list(id: $id)',
+    selection: `{ id name color isInbox archived version ${LIST_TASKS} }`,
+    returns: 'List',
+    writes: 'never',
+    base: () => ({
+      id: '<<LIST>>',
+      completed: true,
+      first: 5,
+      after: null,
+      filter: { parentId: '<<TASK>>', topLevel: false, hasDueDate: false },
+      orderBy: [
+        { field: 'POSITION', direction: 'DESC' },
+        { field: 'TITLE', direction: 'ASC' },
+      ],
+    }),
+  },
+  {
+    field: 'lists',
+    operation: 'query',
+    vars: { archived: 'Boolean', completed: 'Boolean', first: 'PageSize', filter: 'TaskFilter' },
+    call: 'lists(archived: $archived)',
+    selection: '{ id name color isInbox archived archivedAt position version taskCount(completed: $completed) tasks(first: $first, filter: $filter) { totalCount edges { node { id title } } } }',
+    returns: 'List',
+    writes: 'never',
+    base: () => ({ archived: null, completed: false, first: 2, filter: { topLevel: true, listIds: ['<<LIST>>'] } }),
+  },
   {
     field: 'me',
     operation: 'query',
@@ -202,14 +294,14 @@ const OPS: OpSpec[] = [
     selection: '{ id email name timeZone tags { id name } tasks(first: $first, filter: $filter) { totalCount edges { cursor node { id title } } } }',
     returns: 'User',
     writes: 'never',
-    base: () => ({ first: 5, filter: { search: 'milk', dueAfter: '2000-01-01T00:00:00.000Z', completed: false } }),
+    base: () => ({ first: 5, filter: { search: 'milk', dueAfter: '2000-01-01T00:00:00.000Z', completed: false, parentId: '<<TASK>>' } }),
   },
   {
     field: 'node',
     operation: 'query',
     vars: { id: 'NodeId!' },
     call: 'node(id: $id)',
-    selection: '{ id __typename ... on Task { title description } ... on Tag { name } ... on User { email userName: name } }',
+    selection: '{ id __typename ... on Task { title description } ... on Tag { name } ... on List { listName: name isInbox } ... on User { email userName: name } }',
     returns: 'Node',
     writes: 'never',
     base: () => ({ id: '<<NODE>>' }),
@@ -219,10 +311,10 @@ const OPS: OpSpec[] = [
     operation: 'query',
     vars: { ids: '[NodeId!]!' },
     call: 'nodes(ids: $ids)',
-    selection: '{ id __typename ... on Task { title } ... on Tag { name } ... on User { email } }',
+    selection: '{ id __typename ... on Task { title } ... on Tag { name } ... on List { listName: name } ... on User { email } }',
     returns: 'Node',
     writes: 'never',
-    base: () => ({ ids: ['<<TASK>>', '<<TAG>>', '<<NODE>>'] }),
+    base: () => ({ ids: ['<<TASK>>', '<<TAG>>', '<<LIST>>', '<<NODE>>'] }),
   },
   {
     field: 'tag',
@@ -277,12 +369,26 @@ const OPS: OpSpec[] = [
         hasDueDate: true,
         recurring: false,
         search: 'milk',
+        listIds: ['<<LIST>>'],
+        topLevel: true,
       },
       orderBy: [
         { field: 'DUE_AT', direction: 'ASC' },
         { field: 'TITLE', direction: 'DESC' },
+        { field: 'POSITION', direction: 'ASC' },
       ],
     }),
+  },
+  {
+    field: 'archiveList',
+    operation: 'mutation',
+    vars: { id: 'ListId!' },
+    call: 'archiveList(id: $id)',
+    selection: LIST_SELECTION,
+    returns: 'List',
+    // A valid request archives the list it names: it only ever names the victim's (NOT_FOUND).
+    writes: 'never',
+    base: () => ({ id: '<<LIST>>' }),
   },
   {
     field: 'completeTask',
@@ -293,6 +399,27 @@ const OPS: OpSpec[] = [
     returns: 'Payload',
     writes: 'never',
     base: () => ({ id: '<<TASK>>' }),
+  },
+  {
+    field: 'completeTasks',
+    operation: 'mutation',
+    vars: { ids: '[TaskId!]!' },
+    call: 'completeTasks(ids: $ids)',
+    selection: '{ task { id completed version } nextOccurrence { id dueAt } }',
+    returns: 'Payload',
+    writes: 'never',
+    base: () => ({ ids: ['<<TASK>>'] }),
+  },
+  {
+    field: 'createList',
+    operation: 'mutation',
+    vars: { input: 'CreateListInput!' },
+    call: 'createList(input: $input)',
+    selection: LIST_SELECTION,
+    returns: 'List',
+    // Every list it creates is accounted for: the test reads the attacker's lists back.
+    writes: 'always',
+    base: (n) => ({ input: { name: `List ${n}`, color: '#12ab34', idempotencyKey: `list-key-${n}` } }),
   },
   {
     field: 'createTag',
@@ -321,6 +448,8 @@ const OPS: OpSpec[] = [
         remindAt: '2031-05-06T06:00:00.000Z',
         recurrence: 'FREQ=WEEKLY;BYDAY=MO',
         tagIds: [],
+        listId: '<<HOME>>',
+        parentId: null,
         idempotencyKey: `task-key-${n}`,
       },
     }),
@@ -334,6 +463,16 @@ const OPS: OpSpec[] = [
     returns: 'Scalar',
     writes: 'never',
     base: () => ({ input: { password: 'definitely not the password' } }),
+  },
+  {
+    field: 'deleteList',
+    operation: 'mutation',
+    vars: { id: 'ListId!' },
+    call: 'deleteList(id: $id)',
+    selection: '',
+    returns: 'Scalar',
+    writes: 'never',
+    base: () => ({ id: '<<LIST>>' }),
   },
   {
     field: 'deleteTag',
@@ -354,6 +493,48 @@ const OPS: OpSpec[] = [
     returns: 'Scalar',
     writes: 'never',
     base: () => ({ id: '<<TASK>>' }),
+  },
+  {
+    field: 'deleteTasks',
+    operation: 'mutation',
+    vars: { ids: '[TaskId!]!' },
+    call: 'deleteTasks(ids: $ids)',
+    selection: '',
+    returns: 'Scalar',
+    writes: 'never',
+    base: () => ({ ids: ['<<TASK>>'] }),
+  },
+  {
+    field: 'moveList',
+    operation: 'mutation',
+    vars: { input: 'MoveListInput!' },
+    call: 'moveList(input: $input)',
+    selection: LIST_SELECTION,
+    returns: 'List',
+    // Only a list's position changes: a sandbox list moved right after the attacker's own list.
+    writes: 'sandbox',
+    sandbox: 'list',
+    base: () => ({ input: { id: '<<LIST>>', afterId: '<<HOME>>', beforeId: null } }),
+  },
+  {
+    field: 'moveTask',
+    operation: 'mutation',
+    vars: { input: 'MoveTaskInput!' },
+    call: 'moveTask(input: $input)',
+    selection: '{ id position version list { id } parent { id } }',
+    returns: 'Task',
+    writes: 'never',
+    base: () => ({ input: { id: '<<TASK>>', listId: '<<LIST>>', parentId: null, afterId: null, beforeId: null } }),
+  },
+  {
+    field: 'moveTasks',
+    operation: 'mutation',
+    vars: { input: 'MoveTasksInput!' },
+    call: 'moveTasks(input: $input)',
+    selection: '{ id position version list { id } parent { id } }',
+    returns: 'Task',
+    writes: 'never',
+    base: () => ({ input: { ids: ['<<TASK>>'], listId: '<<LIST>>', parentId: null } }),
   },
   {
     field: 'setTaskTags',
@@ -388,6 +569,17 @@ const OPS: OpSpec[] = [
     base: (n) => ({ input: { email: `hostile-${n}@example.com`, password: 'correct horse battery', name: `Hostile ${n}`, timeZone: 'Europe/Berlin' } }),
   },
   {
+    field: 'unarchiveList',
+    operation: 'mutation',
+    vars: { id: 'ListId!' },
+    call: 'unarchiveList(id: $id)',
+    selection: LIST_SELECTION,
+    returns: 'List',
+    // Even of an active list it rewrites the row (updated_at): it only ever names the victim's.
+    writes: 'never',
+    base: () => ({ id: '<<LIST>>' }),
+  },
+  {
     field: 'uncompleteTask',
     operation: 'mutation',
     vars: { id: 'TaskId!' },
@@ -408,6 +600,17 @@ const OPS: OpSpec[] = [
     base: (n) => ({ input: { name: `Me ${n}`, timeZone: 'Asia/Tokyo' } }),
   },
   {
+    field: 'updateList',
+    operation: 'mutation',
+    vars: { input: 'UpdateListInput!' },
+    call: 'updateList(input: $input)',
+    selection: LIST_SELECTION,
+    returns: 'List',
+    writes: 'sandbox',
+    sandbox: 'list',
+    base: (n) => ({ input: { id: '<<LIST>>', name: `Relisted ${n}`, color: '#abcdef', expectedVersion: 1 } }),
+  },
+  {
     field: 'updateTag',
     operation: 'mutation',
     vars: { input: 'UpdateTagInput!' },
@@ -415,6 +618,7 @@ const OPS: OpSpec[] = [
     selection: '{ id name color }',
     returns: 'Tag',
     writes: 'sandbox',
+    sandbox: 'tag',
     base: (n) => ({ input: { id: '<<TAG>>', name: `renamed ${n}`, color: '#abcdef' } }),
   },
   {
@@ -425,6 +629,7 @@ const OPS: OpSpec[] = [
     selection: TASK_SELECTION,
     returns: 'Task',
     writes: 'sandbox',
+    sandbox: 'task',
     base: (n) => ({
       input: {
         id: '<<TASK>>',
@@ -438,6 +643,20 @@ const OPS: OpSpec[] = [
         expectedVersion: 1,
       },
     }),
+  },
+  {
+    field: 'updateTasks',
+    operation: 'mutation',
+    vars: { input: 'UpdateTasksInput!' },
+    call: 'updateTasks(input: $input)',
+    selection: '{ id priority dueAt version tags { id name } }',
+    returns: 'Task',
+    // A sandbox task gets a priority and a due date (neither is accounted for, the title stays); tags
+    // are only taken off (one it does not carry), so that no link appears.
+    writes: 'sandbox',
+    sandbox: 'task',
+    lenientIds: ['removeTagIds'],
+    base: () => ({ input: { ids: ['<<TASK>>'], priority: 'URGENT', dueAt: '2033-03-03T03:03:03.000Z', addTagIds: [], removeTagIds: ['<<TAG>>'] } }),
   },
   {
     field: 'reminderDue',
@@ -612,6 +831,8 @@ function deepSelection(returns: Returns, depth: number): string {
       return fromTask(depth);
     case 'Tag':
       return fromTag(depth);
+    case 'List':
+      return `{ id tasks(first: 1) ${fromConnection(depth - 1)} }`;
     case 'User':
       return `{ id tasks(first: 1) ${fromConnection(depth - 1)} }`;
     case 'Connection':
@@ -642,8 +863,8 @@ function stringVerdict(kind: string, value: string): Verdict {
   const trimmed = value.trim();
   if (value.includes('\u0000')) {
     // PostgreSQL cannot store NUL in text: a clean refusal is the only right answer for stored text.
-    if (['Title', 'Description', 'Key', 'TagName', 'Name'].includes(kind)) return 'invalid';
-    return kind === 'TaskId' || kind === 'TagId' || kind === 'Email' || kind === 'Color' || kind === 'TimeZone' || kind === 'Cursor' ? 'invalid' : 'unknown';
+    if (['Title', 'Description', 'Key', 'TagName', 'ListName', 'Name'].includes(kind)) return 'invalid';
+    return ['TaskId', 'TagId', 'ListId', 'Email', 'Color', 'TimeZone', 'Cursor'].includes(kind) ? 'invalid' : 'unknown';
   }
   switch (kind) {
     case 'Title':
@@ -654,6 +875,8 @@ function stringVerdict(kind: string, value: string): Verdict {
       return value.length >= 1 && value.length <= 128 ? 'valid' : 'invalid';
     case 'TagName':
       return trimmed.length >= 1 && trimmed.length <= 64 ? 'valid' : 'invalid';
+    case 'ListName':
+      return trimmed.length >= 1 && trimmed.length <= 100 ? 'valid' : 'invalid';
     case 'Name':
       return trimmed.length <= 200 ? 'valid' : 'invalid';
     case 'Password':
@@ -665,7 +888,7 @@ function stringVerdict(kind: string, value: string): Verdict {
     case 'NodeId':
       return 'unknown';
     default:
-      // Email, Color, TimeZone, RRule, Cursor, TaskId, TagId: arbitrary text never fits.
+      // Email, Color, TimeZone, RRule, Cursor, TaskId, TagId, ListId: arbitrary text never fits.
       return 'invalid';
   }
 }
@@ -696,6 +919,8 @@ interface Draft {
   extra?: Record<string, unknown>;
   /** Overrides the expectation that follows from the verdict. */
   expect?: Expectation;
+  /** Overrides the target the placeholders resolve to (the decoy: the attacker's own objects, which must not change). */
+  target?: Target;
   stream?: boolean;
   status?: number;
   /** For valid writes: the stored values to expect (trimmed as the contract says). */
@@ -829,14 +1054,17 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
       const item = named(leaf.type);
       const make = (i: number): unknown => {
         if (item === 'TagId') return globalId('Tag', rng.uuid());
+        if (item === 'ListId') return globalId('List', rng.uuid());
+        if (item === 'TaskId' && leaf.path.includes('ids')) return globalId('Task', rng.uuid());
         if (item === 'TaskId' || item === 'NodeId') return globalId(i % 2 ? 'Task' : 'Tag', rng.uuid());
         if (item === 'Priority') return ENUMS.Priority![i % 5];
-        if (item === 'TaskOrder') return { field: ENUMS.TaskOrderField![i % 5], direction: 'ASC' };
+        if (item === 'TaskOrder') return { field: ENUMS.TaskOrderField![i % ENUMS.TaskOrderField!.length], direction: 'ASC' };
         return `x${i}`;
       };
       const list = Array.from({ length: size }, (_, i) => make(i));
-      // Documented limits: 50 tags on a task, 100 ids in nodes, 5 order keys; filter lists have none.
-      const limited = op.field !== 'tasks' && op.field !== 'me' && op.field !== 'tag' && op.field !== 'tags';
+      // Documented limits: 50 tags on a task, 100 ids in nodes, 500 ids in a bulk change, 5 order
+      // keys; filter lists have none.
+      const limited = !['tasks', 'me', 'tag', 'tags', 'list', 'lists', 'inbox'].includes(op.field);
       const verdict: Verdict = limited || item === 'TaskOrder' ? 'invalid' : 'unknown';
       return { category: 'huge-list', label: `${count} ${item} in ${pathText(leaf.path)}`, verdict, vars: setAt(base, leaf.path, list) };
     },
@@ -1060,17 +1288,20 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
       const { victim } = env.ctx;
       const victimTask = rng.pick(victim.taskIds);
       const victimTag = rng.pick(victim.tagIds);
-      const own = kind === 'TagId' ? victimTag : victimTask;
-      const ownType = kind === 'TagId' ? 'Tag' : 'Task';
-      const wrongType = kind === 'TagId' ? victimTask : victimTag;
+      const victimList = rng.pick(victim.listIds);
+      const own = kind === 'TagId' ? victimTag : kind === 'ListId' ? victimList : victimTask;
+      const ownType = kind === 'TagId' ? 'Tag' : kind === 'ListId' ? 'List' : 'Task';
+      const wrongType = kind === 'TagId' ? victimTask : kind === 'ListId' ? victimTask : victimTag;
+      // Where the contract ignores a missing id (lenientIds), another user's id is ignored the same way.
+      const foreign: Verdict = op.lenientIds?.some((key) => leaf.path.includes(key)) ? 'unknown' : 'foreign';
       const variants: [string, string, Verdict][] = [
-        ['victim id', own, 'foreign'],
+        ['victim id', own, foreign],
         ['victim user id', victim.userId, kind === 'NodeId' ? 'foreign' : 'invalid'],
         ['double-encoded user id', globalId('User', victim.userId), kind === 'NodeId' ? 'unknown' : 'invalid'],
         ['victim id of another type', wrongType, kind === 'NodeId' ? 'foreign' : 'invalid'],
-        ['victim id, upper-case uuid', globalId(ownType, rawIdOf(own).toUpperCase()), 'foreign'],
+        ['victim id, upper-case uuid', globalId(ownType, rawIdOf(own).toUpperCase()), foreign],
         ['victim id, base64url without padding', b64url(`${ownType}:${rawIdOf(own)}`), 'unknown'],
-        ['missing uuid', globalId(ownType, '00000000-0000-4000-8000-000000000000'), 'foreign'],
+        ['missing uuid', globalId(ownType, '00000000-0000-4000-8000-000000000000'), foreign],
         [`${ownType}:not-a-uuid`, globalId(ownType, 'not-a-uuid'), kind === 'NodeId' ? 'unknown' : 'invalid'],
         ['raw uuid, not a global id', rawIdOf(own), kind === 'NodeId' ? 'unknown' : 'invalid'],
         ['type:uuid not base64', `${ownType}:${rawIdOf(own)}`, kind === 'NodeId' ? 'unknown' : 'invalid'],
@@ -1119,26 +1350,96 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
     },
   },
   'cross-user': {
-    // The attacker's own object combined with the victim's: e.g. the victim's tag on the attacker's task.
+    // The attacker's own object combined with the victim's: e.g. the victim's tag on the attacker's
+    // task, the attacker's task into the victim's list. k picks one of two per operation.
     perOp: 2,
-    mutate: (op, rng, _n, env) => {
-      const victimTag = rng.pick(env.ctx.victim.tagIds);
-      const victimTask = rng.pick(env.ctx.victim.taskIds);
+    mutate: (op, rng, _n, env, k) => {
+      const { victim, decoy } = env.ctx;
+      const victimTag = rng.pick(victim.tagIds);
+      const victimTask = rng.pick(victim.taskIds);
+      const victimList = rng.pick(victim.listIds);
+      const draft = (label: string, vars: Record<string, unknown>): Draft => ({ category: 'cross-user', label, verdict: 'foreign', vars });
       switch (op.field) {
         case 'setTaskTags':
-          return { category: 'cross-user', label: "victim's tag on the attacker's task", verdict: 'foreign', vars: { taskId: env.ctx.decoy.taskId, tagIds: [env.ctx.decoy.tagId, victimTag] } };
+          return draft("victim's tag on the attacker's task", { taskId: decoy.taskId, tagIds: [decoy.tagId, victimTag] });
         case 'updateTask':
-          return { category: 'cross-user', label: "victim's tag via updateTask", verdict: 'foreign', vars: { input: { id: env.ctx.decoy.taskId, title: 'pwned', tagIds: [victimTag] } } };
+          return draft("victim's tag via updateTask", { input: { id: decoy.taskId, title: 'pwned', tagIds: [victimTag] } });
         case 'createTask':
-          return { category: 'cross-user', label: "victim's tag on a new task", verdict: 'foreign', vars: { input: { title: 'pwned', tagIds: [victimTag] } } };
+          return k === 0
+            ? draft("victim's tag on a new task", { input: { title: 'pwned', tagIds: [victimTag] } })
+            : rng.chance(0.5)
+              ? draft("a new task in the victim's list", { input: { title: 'pwned', listId: victimList } })
+              : draft("a new task under the victim's task", { input: { title: 'pwned', parentId: victimTask, listId: decoy.listId } });
         case 'tasks':
-          return { category: 'cross-user', label: "victim's tag as filter", verdict: 'foreign', vars: { first: 100, filter: { tagIds: [victimTag, env.ctx.decoy.tagId] } } };
+          return k === 0
+            ? draft("victim's tag as filter", { first: 100, filter: { tagIds: [victimTag, decoy.tagId] } })
+            : draft("victim's list and task as filter", { first: 100, filter: { listIds: [victimList, decoy.listId], parentId: victimTask } });
         case 'nodes':
-          return { category: 'cross-user', label: 'victim and attacker ids mixed', verdict: 'foreign', vars: { ids: [victimTask, env.ctx.decoy.taskId, victimTag, env.ctx.victim.userId] } };
+          return draft('victim and attacker ids mixed', { ids: [victimTask, decoy.taskId, victimTag, victim.userId, victimList, decoy.listId] });
         case 'node':
-          return { category: 'cross-user', label: 'victim user', verdict: 'foreign', vars: { id: env.ctx.victim.userId } };
+          return k === 0 ? draft('victim user', { id: victim.userId }) : draft("victim's list", { id: victimList });
+        case 'moveTask':
+          return k === 0
+            ? draft("attacker's task into the victim's list", { input: { id: decoy.taskId, listId: victimList } })
+            : rng.chance(0.5)
+              ? draft("attacker's task under the victim's task", { input: { id: decoy.taskId, parentId: victimTask } })
+              : draft("attacker's task next to the victim's task", { input: { id: decoy.taskId, [rng.chance(0.5) ? 'afterId' : 'beforeId']: victimTask } });
+        case 'moveTasks':
+          return k === 0
+            ? draft("attacker's and victim's tasks into the attacker's list", { input: { ids: [decoy.taskId, victimTask], listId: decoy.listId } })
+            : rng.chance(0.5)
+              ? draft("attacker's task into the victim's list", { input: { ids: [decoy.taskId], listId: victimList } })
+              : draft("attacker's task under the victim's task", { input: { ids: [decoy.taskId], listId: decoy.listId, parentId: victimTask } });
+        case 'completeTasks':
+        case 'deleteTasks':
+          return draft("attacker's and victim's tasks together", { ids: k === 0 ? [decoy.taskId, victimTask] : [victimTask, decoy.taskId] });
+        case 'updateTasks':
+          return k === 0
+            ? draft("attacker's and victim's tasks together", { input: { ids: [decoy.taskId, victimTask], priority: 'URGENT' } })
+            : draft("victim's tag on the attacker's task", { input: { ids: [decoy.taskId], addTagIds: [victimTag] } });
+        case 'moveList':
+          return draft("attacker's list next to the victim's list", { input: { id: decoy.listId, [k === 0 ? 'afterId' : 'beforeId']: victimList } });
+        // The victim's Inbox is missing to the attacker, not an Inbox that cannot be archived or deleted.
+        case 'archiveList':
+        case 'unarchiveList':
+        case 'deleteList':
+          return draft(k === 0 ? "the victim's Inbox" : "the victim's list", { id: k === 0 ? victim.inboxId : victimList });
+        case 'updateList':
+          return draft("the victim's Inbox renamed", { input: { id: victim.inboxId, name: 'pwned' } });
         default:
           return null;
+      }
+    },
+  },
+  'empty-id': {
+    // An empty string is no ID: refused where an ID is optional too, not read as "not given" (which
+    // would move the attacker's own decoy to a place nobody asked for). Aimed at the decoy, so that
+    // the request cannot fail on another user's id first.
+    perOp: 4,
+    mutate: (op, _rng, _n, _env, k) => {
+      if (op.operation === 'subscription') return null;
+      const base = op.base(0);
+      const optional = leavesOf(base, op.vars).filter((leaf) => ID_KINDS.has(leaf.type) && named(leaf.type) !== 'NodeId');
+      const leaf = optional[k];
+      if (!leaf) return null;
+      return { category: 'empty-id', label: `"" for the optional ${pathText(leaf.path)}`, verdict: 'invalid', vars: setAt(base, leaf.path, ''), target: 'decoy' };
+    },
+  },
+  'bulk-size': {
+    // Bulk changes take 1 to 500 ids: none, 501, and 500 of which one is the target and the rest missing.
+    perOp: 3,
+    mutate: (op, rng, _n, _env, k) => {
+      const base = op.base(0);
+      const leaf = leavesOf(base, op.vars).find((candidate) => candidate.path[candidate.path.length - 1] === 'ids' && named(candidate.type) === 'TaskId');
+      if (!leaf) return null;
+      const missing = (count: number) => Array.from({ length: count }, () => globalId('Task', rng.uuid()));
+      switch (k) {
+        case 0:
+          return { category: 'bulk-size', label: `no ids in ${pathText(leaf.path)}`, verdict: 'invalid', vars: setAt(base, leaf.path, []) };
+        case 1:
+          return { category: 'bulk-size', label: `501 ids in ${pathText(leaf.path)}`, verdict: 'invalid', vars: setAt(base, leaf.path, ['<<TASK>>', ...missing(500)]) };
+        default:
+          return { category: 'bulk-size', label: `500 ids in ${pathText(leaf.path)}, 499 of them missing`, verdict: 'foreign', vars: setAt(base, leaf.path, [...missing(499), '<<TASK>>']) };
       }
     },
   },
@@ -1382,6 +1683,10 @@ function storedOf(op: OpSpec, vars: Record<string, unknown>): Record<string, unk
       return { name: trim(input.name) };
     case 'updateTag':
       return { name: trim(input.name) };
+    case 'createList':
+      return { name: trim(input.name) };
+    case 'updateList':
+      return { name: input.name == null ? undefined : trim(input.name) };
     case 'updateMe':
       return { name: input.name === undefined ? undefined : trim(input.name) || null };
     case 'signUp':
@@ -1391,11 +1696,11 @@ function storedOf(op: OpSpec, vars: Record<string, unknown>): Record<string, unk
   }
 }
 
-/** Makes every base value unique per request (titles, tag names, emails, idempotency keys). */
+/** Makes every base value unique per request (titles, tag and list names, emails, idempotency keys). */
 function uniquify(text: string, n: number): string {
   return text
-    .replace(/"(Task|Notes|tag|Updated|Changed|renamed|Me|Hostile) 0"/g, (_, word: string) => `"${word} ${n}"`)
-    .replace(/(task-key|tag-key)-0"/g, (_, word: string) => `${word}-${n}"`)
+    .replace(/"(Task|Notes|tag|Updated|Changed|renamed|Me|Hostile|List|Relisted) 0"/g, (_, word: string) => `"${word} ${n}"`)
+    .replace(/(task-key|tag-key|list-key)-0"/g, (_, word: string) => `${word}-${n}"`)
     .replace(/hostile-0@example\.com/g, `hostile-${n}@example.com`);
 }
 
@@ -1403,12 +1708,13 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
   const rng = new Rng(seed);
   const env: Env = { ctx, token: ctx.attacker.token };
   const requests: HostileRequest[] = [];
-  let sandboxTask = 0;
-  let sandboxTag = 0;
+  const sandboxes = { task: ctx.sandbox.taskIds, tag: ctx.sandbox.tagIds, list: ctx.sandbox.listIds };
+  const sandboxUsed = { task: 0, tag: 0, list: 0 };
 
   const resolveTarget = (op: OpSpec, verdict: Verdict, draft: Draft): Target => {
-    // A tag of the victim reads as null, so its nested arguments (first, after) would never be looked at.
-    if (op.field === 'tag') return 'decoy';
+    if (draft.target) return draft.target;
+    // A tag or list of the victim reads as null, so its nested arguments (first, after) would never be looked at.
+    if (op.field === 'tag' || op.field === 'list') return 'decoy';
     if (op.operation === 'query' || op.operation === 'subscription') return rng.chance(0.5) ? 'victim' : 'decoy';
     if (op.writes === 'sandbox' && (verdict === 'valid' || verdict === 'unknown')) return 'sandbox';
     if (verdict === 'invalid' || verdict === 'foreign') return rng.chance(0.5) ? 'victim' : 'decoy';
@@ -1421,20 +1727,26 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
     const expect = draft.expect ?? expectationOf(op, draft.verdict, target);
     let sandboxId: string | undefined;
     if (target === 'sandbox') {
-      sandboxId = op.field === 'updateTask' ? ctx.sandbox.taskIds[sandboxTask++] : ctx.sandbox.tagIds[sandboxTag++];
-      if (!sandboxId) throw new Error(`ran out of sandbox objects for ${op.field}`);
+      if (!op.sandbox) throw new Error(`${op.field} has no sandbox objects`);
+      sandboxId = sandboxes[op.sandbox][sandboxUsed[op.sandbox]++];
+      if (!sandboxId) throw new Error(`ran out of sandbox ${op.sandbox}s for ${op.field}`);
     }
+    // Each placeholder names the target's object: the victim's (another user's id), the decoy, or the
+    // sandbox object the request may change. A sandbox request's other ids name the attacker's own
+    // objects it leaves alone (removeTagIds: the decoy tag, which no sandbox task carries).
+    const own = (kind: 'task' | 'tag' | 'list') => (target === 'sandbox' && op.sandbox === kind ? sandboxId! : undefined);
     const ids = {
-      TASK: target === 'sandbox' && op.field === 'updateTask' ? sandboxId! : target === 'decoy' ? ctx.decoy.taskId : rng.pick(ctx.victim.taskIds),
-      TAG: target === 'sandbox' && op.field === 'updateTag' ? sandboxId! : target === 'decoy' ? ctx.decoy.tagId : rng.pick(ctx.victim.tagIds),
-      NODE: target === 'decoy' ? rng.pick([ctx.decoy.taskId, ctx.decoy.tagId, ctx.attacker.userId]) : rng.pick([...ctx.victim.taskIds, ctx.victim.userId]),
+      TASK: own('task') ?? (target === 'victim' ? rng.pick(ctx.victim.taskIds) : ctx.decoy.taskId),
+      TAG: own('tag') ?? (target === 'victim' ? rng.pick(ctx.victim.tagIds) : ctx.decoy.tagId),
+      NODE: target === 'victim' ? rng.pick([...ctx.victim.taskIds, ctx.victim.userId, ...ctx.victim.listIds]) : rng.pick([ctx.decoy.taskId, ctx.decoy.tagId, ctx.attacker.userId, ctx.decoy.listId]),
+      LIST: own('list') ?? (target === 'victim' ? rng.pick(ctx.victim.listIds) : ctx.decoy.listId),
     };
-    const values: Record<string, string> = { TASK: ids.TASK, TAG: ids.TAG, NODE: ids.NODE, ATTACKER_EMAIL: ctx.attacker.email };
+    const values: Record<string, string> = { ...ids, HOME: ctx.attacker.listId, ATTACKER_EMAIL: ctx.attacker.email };
     const resolve = (text: string) =>
       uniquify(text, index)
-        .replace(/<<(TASK|TAG|NODE|ATTACKER_EMAIL)>>/g, (_, name: string) => values[name]!)
+        .replace(/<<(TASK|TAG|NODE|LIST|HOME|ATTACKER_EMAIL)>>/g, (_, name: string) => values[name]!)
         // In a URL (GET) the placeholder arrives percent-encoded.
-        .replace(/%3C%3C(TASK|TAG|NODE|ATTACKER_EMAIL)%3E%3E/g, (_, name: string) => encodeURIComponent(values[name]!));
+        .replace(/%3C%3C(TASK|TAG|NODE|LIST|HOME|ATTACKER_EMAIL)%3E%3E/g, (_, name: string) => encodeURIComponent(values[name]!));
     const resolveBody = (value: string | Uint8Array | undefined): string | Uint8Array | undefined => {
       if (value === undefined) return undefined;
       if (typeof value === 'string') return resolve(value);
@@ -1466,6 +1778,10 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
     }
     Object.assign(headers, draft.headers);
     const write = op.operation === 'mutation' && (op.writes === 'always' || target === 'sandbox') ? (op.field as WriteKind) : undefined;
+    // A write that names another user's object (forged or combined with the attacker's own, or a
+    // valid request of a write that only ever targets the victim) fails as for a missing id.
+    const namesVictim = draft.verdict === 'valid' && target === 'victim' && !draft.raw && /<<(TASK|TAG|LIST|NODE)>>/.test(JSON.stringify(draft.vars ?? op.base(0)));
+    const code = op.operation === 'mutation' && expect === 'failure' && (draft.verdict === 'foreign' || namesVictim) ? 'NOT_FOUND' : undefined;
     requests.push({
       index,
       category: draft.category,
@@ -1481,6 +1797,7 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
       ...(sandboxId ? { target: sandboxId } : {}),
       ...(draft.stream ? { stream: true } : {}),
       ...(draft.status ? { status: draft.status } : {}),
+      ...(code ? { code } : {}),
     });
   };
 
