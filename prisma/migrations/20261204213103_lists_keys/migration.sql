@@ -1,12 +1,6 @@
--- Every task now has a list and a position (the previous migration's backfill). NOT NULL is proven by
--- a CHECK validated without blocking reads or writes, after which SET NOT NULL needs no scan. The
--- foreign keys are added NOT VALID (no scan, a short lock) and validated afterwards under a lock that
--- lets reads and writes go on. Building the indexes blocks writes to tasks (not reads) while it runs.
-
-ALTER TABLE "tasks" ADD CONSTRAINT "tasks_list_id_not_null" CHECK (list_id IS NOT NULL AND position IS NOT NULL) NOT VALID;
-ALTER TABLE "tasks" VALIDATE CONSTRAINT "tasks_list_id_not_null";
-ALTER TABLE "tasks" ALTER COLUMN "list_id" SET NOT NULL, ALTER COLUMN "position" SET NOT NULL;
-ALTER TABLE "tasks" DROP CONSTRAINT "tasks_list_id_not_null";
+-- The keys lists rely on. Building the indexes blocks writes to tasks (not reads) while it runs; the
+-- foreign keys are added NOT VALID (no scan) under a lock that blocks writes only, and the triggers
+-- come with them.
 
 -- CreateIndex
 CREATE UNIQUE INDEX "tasks_id_list_id_user_id_key" ON "tasks"("id", "list_id", "user_id");
@@ -16,8 +10,6 @@ CREATE UNIQUE INDEX "tasks_subtask_position_key" ON "tasks"("user_id", "parent_i
 -- AddForeignKey
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_list_id_user_id_fkey" FOREIGN KEY ("list_id", "user_id") REFERENCES "lists"("id", "user_id") ON DELETE CASCADE ON UPDATE CASCADE NOT VALID;
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_parent_id_list_id_user_id_fkey" FOREIGN KEY ("parent_id", "list_id", "user_id") REFERENCES "tasks"("id", "list_id", "user_id") ON DELETE CASCADE ON UPDATE CASCADE NOT VALID;
-ALTER TABLE "tasks" VALIDATE CONSTRAINT "tasks_list_id_user_id_fkey";
-ALTER TABLE "tasks" VALIDATE CONSTRAINT "tasks_parent_id_list_id_user_id_fkey";
 
 -- The version trigger as before the backfill: every list_id is set now.
 CREATE OR REPLACE FUNCTION "bump_task_version"() RETURNS trigger LANGUAGE plpgsql AS $$
