@@ -28,6 +28,32 @@ export interface TaskPlace {
   listId: string;
   parentId: string | null;
   position: string;
+  /** Placed after the remembered end of the Inbox, unread: the write must check it still is the end. */
+  remembered?: boolean;
+}
+
+// Where each viewer's last new Inbox task went, remembered by this server: creating a task without a
+// list, the common case, then needs no read. The insert checks that no sibling sorts after the new
+// task (another server, a move to the end); one that does is moved to the true end.
+const appendPoints = new WeakMap<object, Map<string, { listId: string; last: string }>>();
+const MAX_REMEMBERED = 10_000;
+
+function appendPointsOf(context: ViewerContext): Map<string, { listId: string; last: string }> {
+  let points = appendPoints.get(context.services.reads);
+  if (!points) appendPoints.set(context.services.reads, (points = new Map()));
+  return points;
+}
+
+/** Remembers the end of the viewer's Inbox after a new task went there. */
+export function rememberAppend(context: ViewerContext, listId: string, position: string): void {
+  const points = appendPointsOf(context);
+  points.delete(context.viewer.id);
+  if (points.size >= MAX_REMEMBERED) points.delete(points.keys().next().value!);
+  points.set(context.viewer.id, { listId, last: position });
+}
+
+export function forgetAppend(context: ViewerContext): void {
+  appendPointsOf(context).delete(context.viewer.id);
 }
 
 interface PlacementInput {
@@ -127,8 +153,14 @@ function factsStatement(env: ReadEnv, input: Shaped<PlacementInput>) {
   return input.id ? from(env.q, m).select(selections).where(rowId(m), '=', param(input.id)) : env.q.selectNoFrom(selections as never);
 }
 
+/** A new task with no list, parent, neighbour or tag to check: the end of the Inbox. */
+export const isInboxAppend = (args: TaskPlacementArgs) =>
+  !args.id && !args.listId && args.parentId === undefined && !args.afterId && !args.beforeId && !args.tagIds?.length;
+
 /** Reads the facts of a placement and decides it; NOT_FOUND / BAD_USER_INPUT name the argument at fault. */
 export async function placeTask(context: ViewerContext, args: TaskPlacementArgs, path: string): Promise<TaskPlace> {
+  const point = isInboxAppend(args) ? appendPointsOf(context).get(context.viewer.id) : undefined;
+  if (point) return { listId: point.listId, parentId: null, position: keyBetween(point.last, null), remembered: true };
   const input: PlacementInput = {
     ...(args.id ? { id: bound(args.id) } : {}),
     ...(args.listId ? { listId: bound(args.listId) } : {}),

@@ -5,9 +5,9 @@ import type pg from 'pg';
 import { violatedForeignKey, violatedUniqueIndex } from '../db/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ownedByViewer, type ViewerDb } from '../db/viewer-scope.js';
-import { badInput, conflict, notFound } from '../schema/errors.js';
+import { badInput, conflict, notFound, unauthenticated } from '../schema/errors.js';
 import { crossFieldProblems } from './task-rules.js';
-import { placeTask, treeLocked, withFreshPosition, type TaskPlace, type TaskPlacementArgs } from './placement.js';
+import { forgetAppend, isInboxAppend, placeTask, rememberAppend, treeLocked, withFreshPosition, type TaskPlace, type TaskPlacementArgs } from './placement.js';
 import { checkPlacement, needsRebalance, rebalanced } from './positions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
@@ -67,8 +67,9 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
 
   const id = randomUUID();
   try {
+    const placement = { listId: input.listId, parentId: input.parentId, tagIds: input.tagIds };
     return await withFreshPosition(async () => {
-      const place = await placeTask(context, { listId: input.listId, parentId: input.parentId, tagIds: input.tagIds }, 'input');
+      const place = await placeTask(context, placement, 'input');
       // Only the columns given are written; the rest take their defaults ('' / NONE / null).
       const columns: NewTaskColumns = {
         id: bound(id),
@@ -84,24 +85,48 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
         ...(input.idempotencyKey != null ? { idempotency_key: bound(input.idempotencyKey) } : {}),
       };
       const tags = input.tagIds.length > 0 ? bound(input.tagIds) : null;
-      const [row] = await reads.statements.run(INSERT_TASK, context.viewer.id, { columns, tags }, (env, values) => {
-        const answer = (name: string) => reads.model.rowSelections(env, { table: 'tasks', name }) as never;
-        const insert = env.q.insertInto('tasks').values(values.columns as never);
-        if (!values.tags) return insert.returning(answer('tasks'));
-        return env.q
-          .with('inserted', () => insert.returningAll())
-          .with('links', (q) =>
-            q
-              .insertInto('task_tags')
-              .columns(['task_id', 'tag_id', 'user_id'])
-              .expression(q.selectFrom('inserted').select(['inserted.id', sql`unnest(${values.tags}::uuid[])`.as('tag_id'), 'inserted.user_id'] as never)),
-          )
-          .selectFrom('inserted')
-          .select(answer('inserted'));
-      });
+      let row: Row | undefined;
+      try {
+        [row] = await reads.statements.run(INSERT_TASK, context.viewer.id, { columns, tags, check: Boolean(place.remembered) }, (env, values) => {
+          const answer = (name: string) => reads.model.rowSelections(env, { table: 'tasks', name }) as never;
+          const insert = env.q.insertInto('tasks').values(values.columns as never);
+          if (values.check) {
+            // Does a sibling sort after the new task? Read from before the insert.
+            const s = env.alias('tasks');
+            const after = from(env.q, s)
+              .select(sql`1`.as('one'))
+              .where(sql<SqlBool>`${col(s, 'list_id')} = inserted.list_id AND ${col(s, 'parent_id')} IS NULL AND ${col(s, 'position')} > inserted.position`);
+            return env.q
+              .with('inserted', () => insert.returningAll())
+              .selectFrom('inserted')
+              .select([...(answer('inserted') as unknown as never[]), sql`EXISTS (${after})`.as('misplaced')] as never);
+          }
+          if (!values.tags) return insert.returning(answer('tasks'));
+          return env.q
+            .with('inserted', () => insert.returningAll())
+            .with('links', (q) =>
+              q
+                .insertInto('task_tags')
+                .columns(['task_id', 'tag_id', 'user_id'])
+                .expression(q.selectFrom('inserted').select(['inserted.id', sql`unnest(${values.tags}::uuid[])`.as('tag_id'), 'inserted.user_id'] as never)),
+            )
+            .selectFrom('inserted')
+            .select(answer('inserted'));
+        });
+      } catch (error) {
+        if (place.remembered) forgetAppend(context);
+        throw error;
+      }
       reads.forget(context);
       if (!tags) reads.prime(context, 'tasks', 'tags', id, []);
-      return row!;
+      const { misplaced, ...created } = row as Row & { misplaced?: boolean };
+      if (misplaced) {
+        // Something sorts after the remembered end: go to the true end, and read it next time.
+        forgetAppend(context);
+        return moveTask(context, id, {});
+      }
+      if (isInboxAppend(placement)) rememberAppend(context, place.listId, place.position);
+      return created;
     });
   } catch (error) {
     // The same key arriving twice at once: the loser of the race answers with the winner's task.
@@ -109,6 +134,8 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
       const winner = await byKey();
       if (winner) return read(winner.id);
     }
+    // The account is gone (its Inbox with it) since this server remembered where its tasks go.
+    if (['tasks_user_id_fkey', 'tasks_list_id_user_id_fkey'].includes(violatedForeignKey(error) ?? '')) throw unauthenticated('This account no longer exists');
     // A tag deleted between the check and the insert.
     if (violatedForeignKey(error) === 'task_tags_tag_id_user_id_fkey') throw notFound(`Tag (input.tagIds)`);
     throw treeProblem(error, 'input.parentId') ?? error;

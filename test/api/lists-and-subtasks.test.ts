@@ -154,6 +154,24 @@ describe('tasks in lists and subtasks', () => {
     expect(problemPaths(wrongList)).toEqual(['input.listId']);
   });
 
+  it('puts a new task at the true end of the Inbox when another server added one after it', async () => {
+    const other = await createTestApp({ database: app.database });
+    try {
+      const { token: both } = await app.signUp('two-servers');
+      const viaThis = async (title: string) => (await app.graphql(CreateTreeTaskDocument, { input: { title } }, as(both))).data!.createTask;
+      await viaThis('one');
+      await viaThis('two');
+      await other.graphql(CreateTreeTaskDocument, { input: { title: 'three (elsewhere)' } }, as(both));
+      const four = await viaThis('four');
+      const inbox = (await app.graphql(ListsDocument, {}, as(both))).data!.inbox.id;
+      const page = await app.graphql(ListDocument, { id: inbox, first: 10 }, as(both));
+      expect(page.data!.list!.tasks.edges.map((edge) => edge.node.title)).toEqual(['one', 'two', 'three (elsewhere)', 'four']);
+      expect(four.title).toBe('four');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('orders a list by position and places moved tasks between their neighbours', async () => {
     const list = await createList('Ordered');
     const [a, b, c, d] = [await createTask({ title: 'a', listId: list.id }), await createTask({ title: 'b', listId: list.id }), await createTask({ title: 'c', listId: list.id }), await createTask({ title: 'd', listId: list.id })];
