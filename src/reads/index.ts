@@ -5,7 +5,7 @@ import { planDocument, type DocumentPlan } from './document-plan.js';
 import { documentStatement } from './json-reads.js';
 import { readModel, type ReadModel } from './read-model.js';
 import { createRowReads, type RowReads } from './row-reads.js';
-import { createStatementRunner, createStatements, statementNamer, type StatementRunner, type Statements } from './statements.js';
+import { createPoolRunner, createStatementRunner, createStatements, statementNamer, type StatementRunner, type Statements } from './statements.js';
 import { TemplateCache } from './parameters.js';
 
 // The read compiler: the only way the server reads tasks, tags and users. Fields declare how they
@@ -44,7 +44,7 @@ export function createReads({ schema, pool, preparedStatements, run }: ReadsOpti
   const model = readModel(schema);
   const nameOf = statementNamer(preparedStatements);
   const cache = new TemplateCache();
-  const statements = createStatements(run ?? createStatementRunner(pool, preparedStatements, nameOf), cache);
+  const statements = createStatements(run ?? createPoolRunner(pool, preparedStatements, nameOf), cache);
   const plans = new WeakMap<DocumentNode, DocumentPlan | null>();
   return {
     ...createRowReads(model, statements),
@@ -52,16 +52,18 @@ export function createReads({ schema, pool, preparedStatements, run }: ReadsOpti
     statements,
     async transaction(work) {
       const client = await pool.connect();
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work(createStatements(createStatementRunner(client, preparedStatements, nameOf), cache));
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        // A connection that cannot even roll back is not given to the next request.
+        await client.query('ROLLBACK').catch((lost: Error) => (broken = lost));
         throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     planOf(document) {

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { statementNames } from '../db/statement-names.js';
 import { bind, bound, shape, type Bound, type Shaped, type Template, TemplateCache } from './parameters.js';
 import { compile, queriesOf } from './query-builder.js';
@@ -28,6 +28,32 @@ export function createStatementRunner(db: Queryable, preparedStatements: boolean
     return rows;
   };
 }
+
+/**
+ * Statements on the pool. pool.query closes a connection after any error; a statement the database
+ * refused (a unique key taken by a concurrent writer, a constraint, a timeout) leaves its connection
+ * sound, and opening a new one costs more than most requests (TLS, SCRAM). So the connection goes
+ * back to the pool unless the error says the connection itself is gone.
+ */
+export function createPoolRunner(pool: pg.Pool, preparedStatements: boolean, nameOf = statementNamer(preparedStatements)): StatementRunner {
+  return async ({ text, values, prepare }) => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      const name = prepare ? nameOf({ sql: text }) : '';
+      const { rows } = await client.query<Row>(name ? { name, text, values } : { text, values });
+      return rows;
+    } catch (error) {
+      if (!connectionSurvives(error)) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+}
+
+/** An error PostgreSQL answered in a working session (not a lost connection or a server shutting down). */
+const connectionSurvives = (error: unknown) => error instanceof pg.DatabaseError && !/^(08|57P)/.test(error.code ?? '');
 
 export const statementNamer = (preparedStatements: boolean) => (preparedStatements ? statementNames(500, 'reads') : () => '');
 

@@ -150,6 +150,7 @@ type NewTaskColumns = {
 const INSERT_TASK = {};
 const MOVE_TASK = {};
 
+const REBALANCING = {};
 const SIBLINGS = {};
 const PARK = {};
 const SPREAD = {};
@@ -162,6 +163,8 @@ const SPREAD = {};
  */
 async function rebalanceSiblings(context: ViewerContext, id: string, place: TaskPlace): Promise<void> {
   await context.services.reads.transaction(async (statements) => {
+    // New keys in the same order are no change a client sees: versions stay (the version trigger).
+    await statements.run(REBALANCING, context.viewer.id, {}, (env) => env.q.selectNoFrom(sql`set_config('tasks.rebalancing', 'on', true)`.as('on') as never));
     const group = { list: bound(place.listId), moved: bound(id), ...(place.parentId ? { parent: bound(place.parentId) } : {}) };
     const siblings = (await statements.run(SIBLINGS, context.viewer.id, group, (env, values) => {
       const s = env.alias('tasks');
