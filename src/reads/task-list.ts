@@ -3,7 +3,7 @@ import { badInput } from '../schema/errors.js';
 import { decodeId, decodeIds } from '../schema/global-id.js';
 import { pageInput, type PageArgs, type PageInput } from './connections.js';
 import { bound, type Bound, type Shaped } from './parameters.js';
-import { col, from, type Alias, type AnySelect, type ReadEnv } from './sources.js';
+import { col, from, rowId, type Alias, type AnySelect, type ReadEnv } from './sources.js';
 
 // The one implementation of a task list: which tasks a TaskFilter keeps, how a [TaskOrder] orders
 // them (always ending with id, so the order is total and cursors never skip or repeat a task), the
@@ -236,4 +236,18 @@ export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListI
 /** How many tasks the list holds in all pages (totalCount). */
 export function taskCount(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListInput>, within: Expression<SqlBool> | null): AnySelect {
   return listed(env, t, list, within).select(sql<number>`count(*)::int`.as('count'));
+}
+
+/** The `completed` argument of a task count: only completed (true) or only open (false) tasks. */
+export interface CompletedArg {
+  completed?: boolean;
+}
+
+export const completedArg = (args: Record<string, unknown>): CompletedArg => (args.completed == null ? {} : { completed: args.completed as boolean });
+
+/** How many tasks `column` of a task ties to the row `owner` (List.taskCount, Task.subtaskCount). */
+export function tasksOf(env: ReadEnv, owner: Alias, column: 'list_id' | 'parent_id', input: Shaped<CompletedArg>): AnySelect {
+  const t = env.alias('tasks');
+  const held = from(env.q, t).select(sql<number>`count(*)::int`.as('count')).where(col(t, column), '=', rowId(owner));
+  return input.completed === undefined ? held : held.where(col(t, 'completed'), '=', sql.lit(input.completed));
 }

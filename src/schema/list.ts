@@ -5,7 +5,7 @@ import { readConnection, readFrom, readList, readObject } from '../reads/declara
 import type { Row } from '../reads/index.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, param, rowId, type Alias, type AnySelect, type ReadEnv } from '../reads/sources.js';
-import { POSITION_ORDER } from '../reads/task-list.js';
+import { completedArg, POSITION_ORDER, tasksOf, type CompletedArg } from '../reads/task-list.js';
 import { checkPlacement } from '../tasks/positions.js';
 import * as rules from '../tasks/task-rules.js';
 import type { ArgBuilder } from '@pothos/core';
@@ -41,15 +41,7 @@ builder.node(List, {
     taskCount: t.int({
       description: 'How many tasks (subtasks included) the list holds; only completed or only open ones when `completed` is given.',
       args: { completed: t.arg.boolean({ description: 'Count only completed (true) or only open (false) tasks.' }) },
-      ...list.value<{ completed?: boolean }>({
-        input: (args) => (args.completed == null ? {} : { completed: args.completed as boolean }),
-        value: (env, l, input) => {
-          const tasks = env.alias('tasks');
-          let held = from(env.q, tasks).select(sql<number>`count(*)::int`.as('count')).where(col(tasks, 'list_id'), '=', rowId(l));
-          if (input.completed !== undefined) held = held.where(col(tasks, 'completed'), '=', sql.lit(input.completed));
-          return held;
-        },
-      }),
+      ...list.value<CompletedArg>({ input: completedArg, value: (env, l, input) => tasksOf(env, l, 'list_id', input) }),
     }),
     tasks: t.connection(
       {

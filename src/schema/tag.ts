@@ -5,6 +5,7 @@ import { ownedByViewer } from '../db/viewer-scope.js';
 import { readFrom, readList, readObject } from '../reads/declarations.js';
 import type { Row } from '../reads/index.js';
 import { bound } from '../reads/parameters.js';
+import { completedArg, type CompletedArg } from '../reads/task-list.js';
 import { col, from, join, param, rowId, type Alias } from '../reads/sources.js';
 import { builder } from './builder.js';
 import { conflict, notFound } from './errors.js';
@@ -27,8 +28,8 @@ builder.node(Tag, {
     taskCount: t.int({
       description: 'How many tasks carry this tag (only completed or only open ones when `completed` is given).',
       args: { completed: t.arg.boolean({ description: 'Count only completed (true) or only open (false) tasks.' }) },
-      ...tag.value<{ completed?: boolean }>({
-        input: (args) => (args.completed == null ? {} : { completed: args.completed as boolean }),
+      ...tag.value<CompletedArg>({
+        input: completedArg,
         value: (env, row, input) => {
           const link = env.alias('task_tags');
           const tasks = env.alias('tasks');

@@ -8,7 +8,7 @@ import type { Row } from '../reads/index.js';
 import { readConnection, readFrom, readList, readObject } from '../reads/declarations.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, join, param, rowId, type Alias } from '../reads/sources.js';
-import { isOverdue } from '../reads/task-list.js';
+import { completedArg, isOverdue, tasksOf, type CompletedArg } from '../reads/task-list.js';
 import type { ViewerContext } from '../context.js';
 import { builder } from './builder.js';
 import { PriorityEnum } from './enums.js';
@@ -79,15 +79,7 @@ builder.node(Task, {
     subtaskCount: t.int({
       description: 'How many direct subtasks it has (only completed or only open ones when `completed` is given).',
       args: { completed: t.arg.boolean({ description: 'Count only completed (true) or only open (false) subtasks.' }) },
-      ...task.value<{ completed?: boolean }>({
-        input: (args) => (args.completed == null ? {} : { completed: args.completed as boolean }),
-        value: (env, parent, input) => {
-          const s = env.alias('tasks');
-          let children = from(env.q, s).select(sql<number>`count(*)::int`.as('count')).where(col(s, 'parent_id'), '=', rowId(parent));
-          if (input.completed !== undefined) children = children.where(col(s, 'completed'), '=', sql.lit(input.completed));
-          return children;
-        },
-      }),
+      ...task.value<CompletedArg>({ input: completedArg, value: (env, parent, input) => tasksOf(env, parent, 'parent_id', input) }),
     }),
     tags: t.field({
       type: [Tag],
