@@ -1,7 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type pg from 'pg';
 import type { ViewerContext } from '../context.js';
-import type { Row } from '../reads/index.js';
 import { bound, type Bound, type Shaped } from '../reads/parameters.js';
 import { col, from, param, rowId, type Alias, type AnySelect, type ReadEnv } from '../reads/sources.js';
 import { badInput, notFound, unauthenticated } from '../schema/errors.js';
@@ -239,5 +238,3 @@ export async function withFreshPosition<T>(attempt: () => Promise<T>): Promise<T
     }
   }
 }
-
-export type { Row };
