@@ -116,9 +116,11 @@ function factsStatement(env: ReadEnv, input: Shaped<PlacementInput>) {
     select.moved_exists = sql`true`;
     select.moved_list = col(m, 'list_id');
     select.moved_parent = col(m, 'parent_id');
+  } else {
+    // A moved task names its list; only a new one may need the Inbox.
+    const inbox = env.alias('lists');
+    select.inbox = scalar(from(env.q, inbox).select(sql`${rowId(inbox)}`.as('id')).where(col(inbox, 'is_inbox'), '=', true));
   }
-  const inbox = env.alias('lists');
-  select.inbox = scalar(from(env.q, inbox).select(sql`${rowId(inbox)}`.as('id')).where(col(inbox, 'is_inbox'), '=', true));
   if (input.listId) {
     const l = env.alias('lists');
     select.dest_list = scalar(from(env.q, l).select(sql`${rowId(l)}`.as('id')).where(rowId(l), '=', param(input.listId)));
@@ -133,8 +135,8 @@ function factsStatement(env: ReadEnv, input: Shaped<PlacementInput>) {
   }
   const anchorId = input.afterId ?? input.beforeId;
   if (anchorId) {
-    const a = env.alias('tasks');
-    const anchor = (column: 'list_id' | 'parent_id' | 'position') => scalar(from(env.q, a).select(sql`${col(a, column)}`.as(column)).where(rowId(a), '=', param(anchorId)));
+    // The anchor is read once (a CTE referenced several times is materialized) and used four times.
+    const anchor = (column: 'list_id' | 'parent_id' | 'position') => sql`(SELECT ${sql.ref(column)} FROM anchor)`;
     const [list, parent, position] = [anchor('list_id'), anchor('parent_id'), anchor('position')];
     select.anchor_list = list;
     select.anchor_parent = parent;
@@ -143,13 +145,19 @@ function factsStatement(env: ReadEnv, input: Shaped<PlacementInput>) {
   } else if (input.parentId) {
     select.last = nearest(env, (s) => siblings(env, s, sql`NULL`, param(input.parentId!), movedId), null, false);
   } else if (input.listId || input.topLevel || !input.id) {
-    const list = input.listId ? param(input.listId) : input.id ? col(m, 'list_id') : select.inbox;
+    const list = input.listId ? param(input.listId) : input.id ? col(m, 'list_id') : select.inbox!;
     select.last = nearest(env, (s) => siblings(env, s, list, null, movedId), null, false);
   } else {
     select.last = groupOf(env, col(m, 'list_id'), col(m, 'parent_id'), movedId)((group) => nearest(env, group, null, false));
   }
   const selections = Object.entries(select).map(([name, value]) => sql`${value}`.as(name));
-  return input.id ? from(env.q, m).select(selections).where(rowId(m), '=', param(input.id)) : env.q.selectNoFrom(selections as never);
+  const q = anchorId
+    ? env.q.with('anchor', () => {
+        const a = env.alias('tasks');
+        return from(env.q, a).select((['list_id', 'parent_id', 'position'] as const).map((column) => sql`${col(a, column)}`.as(column))).where(rowId(a), '=', param(anchorId));
+      }) as unknown as typeof env.q
+    : env.q;
+  return input.id ? from(q, m).select(selections).where(rowId(m), '=', param(input.id)) : q.selectNoFrom(selections as never);
 }
 
 /** A new task with no list, parent, neighbour or tag to check: the end of the Inbox. */
@@ -172,7 +180,7 @@ export async function placeTask(context: ViewerContext, args: TaskPlacementArgs,
   const facts = row as Facts | undefined;
   if (!facts || (args.id && !facts.moved_exists)) throw notFound('Task');
   // Every user has an Inbox (a trigger gives it): none means the account is gone.
-  if (!facts.inbox) throw unauthenticated('This account no longer exists');
+  if (!args.id && !facts.inbox) throw unauthenticated('This account no longer exists');
   if (args.listId && !facts.dest_list) throw notFound(`List (${path}.listId)`);
   if (args.parentId && !facts.parent_list) throw notFound(`Task (${path}.parentId)`);
   if (args.tagIds?.length) {

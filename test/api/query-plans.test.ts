@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokens } from '../../src/auth/tokens.js';
 import { claimDueReminders } from '../../src/tasks/reminders.js';
-import { CompleteTaskDocument, CreateTaskDocument, ListDocument, ListsDocument, SetTaskTagsDocument, TagDocument, TaskDocument, TaskListDocument, TasksDocument, TagsDocument } from '../generated/graphql.js';
+import { CompleteTaskDocument, CreateTaskDocument, ListDocument, ListsDocument, MoveTaskPositionDocument, SetTaskTagsDocument, TagDocument, TaskDocument, TaskListDocument, TasksDocument, TagsDocument } from '../generated/graphql.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 // On a seeded table big enough that PostgreSQL would rather scan than guess, the statements the API
@@ -87,7 +87,7 @@ async function plansOf(run: () => Promise<{ errors?: unknown }>): Promise<string
   const result = await run();
   expect(result.errors).toBeUndefined();
   // Prisma's statements name "public"."tasks"; the read compiler's (src/reads/) name "tasks".
-  const taskStatements = captured.filter((statement) => /FROM\s+("public"\.)?"?tasks"?\s/i.test(statement.text) && /^\s*SELECT/i.test(statement.text));
+  const taskStatements = captured.filter((statement) => /FROM\s+("public"\.)?"?tasks"?\s/i.test(statement.text) && /^\s*(SELECT|WITH)/i.test(statement.text));
   expect(taskStatements.length).toBeGreaterThan(0);
   return (
     await Promise.all(taskStatements.map((statement) => Promise.all([plan(statement.text, statement.values), genericPlan(statement.text, statement.values)])))
@@ -108,6 +108,19 @@ describe(`query plans on ${USERS * TASKS_PER_USER} tasks`, () => {
     for (const text of plans) {
       expect(text).not.toMatch(/Seq Scan on tasks/);
       expect(text).toMatch(/Index (Only )?Scan.*using tasks_top_level_position_key on tasks/);
+    }
+  });
+
+  it('S8: a move reads the moved task and its anchor once each by key, and the neighbour from the position index', async () => {
+    const inbox = (await app.graphql(ListsDocument, {}, { token })).data!.inbox.id;
+    const page = await app.graphql(ListDocument, { id: inbox, first: 30, filter: { topLevel: true } }, { token });
+    const ids = page.data!.list!.tasks.edges.map((edge) => edge.node.id);
+    const plans = await plansOf(() => app.graphql(MoveTaskPositionDocument, { input: { id: ids[3]!, afterId: ids[20]! } }, { token }));
+    for (const text of plans) {
+      expect(text).not.toMatch(/Seq Scan on tasks/);
+      expect(text).toMatch(/using tasks_top_level_position_key on tasks/);
+      // By id: the moved task and the anchor, each once however often the statement uses the anchor.
+      expect(text.match(/Index Cond: \(\(id = /g)).toHaveLength(2);
     }
   });
 
