@@ -131,7 +131,36 @@ async function runBackfill(client: pg.Client, folder: string, name: string, log:
   log(`backfill of ${name} done: ${batches} batches in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
+// A migration that is one CREATE INDEX CONCURRENTLY IF NOT EXISTS: PostgreSQL builds it outside any
+// transaction, so it cannot be tried in one and rolled back.
+const CONCURRENT_INDEX = /^(?:\s*--[^\n]*\n)*\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+"([^"]+)"[^;]*;?\s*$/i;
+
+/**
+ * Builds a concurrent index ahead of the engine (whose run of the same file then finds it and does
+ * nothing). A build that fails or was interrupted leaves an INVALID index behind: it is dropped, so
+ * the database is as before and the migration can run again.
+ */
+async function buildIndexConcurrently(client: pg.Client, name: string, statement: string, index: string): Promise<void> {
+  const dropInvalid = () =>
+    client.query(
+      `SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I', c.relname) AS drop FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = $1 AND NOT i.indisvalid`,
+      [index],
+    ).then(async ({ rows }) => {
+      for (const row of rows as { drop: string }[]) await client.query(row.drop);
+    });
+  await dropInvalid();
+  try {
+    await client.query(statement);
+  } catch (error) {
+    await dropInvalid().catch(() => {});
+    throw new MigrationError(`Migration ${name} fails and was not applied (the database is unchanged): ${(error as Error).message}`);
+  }
+}
+
 async function dryRun(client: pg.Client, list: MigrationList, pending: string[]): Promise<void> {
+  const only = pending.length === 1 ? list.migrationDirectories.find((entry) => entry.path === pending[0])?.migrationFile.content : undefined;
+  const concurrent = only?.tag === 'ok' ? CONCURRENT_INDEX.exec(only.value) : null;
+  if (concurrent) return buildIndexConcurrently(client, pending[0]!, concurrent[0], concurrent[1]!);
   await client.query('BEGIN');
   try {
     for (const name of pending) {

@@ -179,7 +179,7 @@ export async function updateTasks(context: ViewerContext, ids: string[], changes
     });
   } catch (error) {
     const refusal = error as Partial<pg.DatabaseError>;
-    if (refusal?.code === '23514' && refusal.constraint === 'tasks_recurrence_needs_due_at') {
+    if (refusal?.code === '23514' && refusal.constraint === 'tasks_recurrence_needs_due') {
       throw badInput([{ path: 'input.dueAt', message: 'a recurring task needs a due date' }]);
     }
     throw error;

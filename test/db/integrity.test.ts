@@ -93,7 +93,7 @@ describe('database integrity', () => {
   it.each([
     ['blank title', `INSERT INTO tasks (user_id, title) VALUES ($1, '   ')`, 'tasks_title_not_blank'],
     ['title over 500 characters', `INSERT INTO tasks (user_id, title) VALUES ($1, repeat('x', 501))`, 'value too long for type character varying(500)'],
-    ['recurrence without a due date', `INSERT INTO tasks (user_id, title, recurrence) VALUES ($1, 't', 'FREQ=DAILY')`, 'tasks_recurrence_needs_due_at'],
+    ['recurrence without a due date', `INSERT INTO tasks (user_id, title, recurrence) VALUES ($1, 't', 'FREQ=DAILY')`, 'tasks_recurrence_needs_due'],
     ['completed without completed_at', `INSERT INTO tasks (user_id, title, completed) VALUES ($1, 't', true)`, 'tasks_completed_at_matches'],
     ['completed_at on an open task', `INSERT INTO tasks (user_id, title, completed_at) VALUES ($1, 't', now())`, 'tasks_completed_at_matches'],
     ['empty tag name', `INSERT INTO tags (user_id, name) VALUES ($1, '')`, 'tags_name_length'],
@@ -143,5 +143,24 @@ describe('database integrity', () => {
 
     await client.query('UPDATE tasks SET reminder_sent_at = now() WHERE id = $1', [task]);
     expect((await read()).version).toBe(3);
+  });
+
+  it('keeps an all-day task apart from an instant, and its day start in the owner\'s zone as the zone changes, without a new version', async () => {
+    expect(await violation(`INSERT INTO tasks (user_id, title, due_at, due_date) VALUES ($1, 't', now(), '2026-03-05')`, [alice])).toBe('tasks_due_date_or_due_at');
+    expect(await violation(`INSERT INTO tasks (user_id, title, recurrence) VALUES ($1, 't', 'FREQ=DAILY')`, [alice])).toBe('tasks_recurrence_needs_due');
+    expect(await violation(`INSERT INTO tasks (user_id, title, recurrence, due_date) VALUES ($1, 't', 'FREQ=DAILY', '2026-03-05')`, [alice])).toBeUndefined();
+
+    await client.query(`UPDATE users SET time_zone = 'America/New_York' WHERE id = $1`, [alice]);
+    const task = await insertTask(alice, { due_date: '2026-03-08' });
+    const read = async () =>
+      (await client.query<{ starts: string; version: number }>(`SELECT to_char(due_day_starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS starts, version FROM tasks WHERE id = $1`, [task])).rows[0]!;
+    expect(await read()).toEqual({ starts: '2026-03-08 05:00', version: 1 });
+    await client.query(`UPDATE tasks SET due_date = '2026-03-09' WHERE id = $1`, [task]);
+    // The day after clocks sprang forward: midnight is 04:00 UTC.
+    expect(await read()).toEqual({ starts: '2026-03-09 04:00', version: 2 });
+    await client.query(`UPDATE users SET time_zone = 'Asia/Tokyo' WHERE id = $1`, [alice]);
+    expect(await read()).toEqual({ starts: '2026-03-08 15:00', version: 2 });
+    await client.query(`UPDATE tasks SET due_date = NULL, due_at = now() WHERE id = $1`, [task]);
+    expect((await read()).starts).toBeNull();
   });
 });

@@ -92,6 +92,31 @@ describe('migrations', () => {
     expect(await query(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).toEqual(history);
   });
 
+  it('builds an index CONCURRENTLY outside a transaction, and a failed build leaves no invalid index behind', async () => {
+    const { url } = await emptyDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(url, { dir });
+    await query(url, `INSERT INTO users (email) VALUES ('twice@example.com');
+      INSERT INTO tasks (user_id, title) SELECT id, 'same title' FROM users, generate_series(1, 2)`);
+    const history = await query(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1');
+    await mkdir(join(dir, '29990101000000_unique_titles'));
+    await writeFile(
+      join(dir, '29990101000000_unique_titles', 'migration.sql'),
+      '-- one statement, built while writes go on\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "tasks_title_once" ON "tasks" ("title");\n',
+    );
+    const indexes = () => query(url, `SELECT c.relname, i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = 'tasks_title_once'`);
+
+    const error = await migrate(url, { dir }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as Error).message).toMatch(/29990101000000_unique_titles fails.*could not create unique index/);
+    expect(await indexes()).toEqual([]);
+    expect(await query(url, 'SELECT migration_name FROM _prisma_migrations ORDER BY 1')).toEqual(history);
+
+    await query(url, `UPDATE tasks SET title = 'other title' WHERE id = (SELECT min(id::text)::uuid FROM tasks)`);
+    expect(await migrate(url, { dir })).toEqual(['29990101000000_unique_titles']);
+    expect(await indexes()).toEqual([{ relname: 'tasks_title_once', indisvalid: true }]);
+  });
+
   it('runs a backfill in batches after its migration and before the next one, which may rely on it', async () => {
     const { url } = await emptyDatabase();
     const dir = await copyOfMigrations();
