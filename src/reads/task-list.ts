@@ -3,6 +3,7 @@ import { badInput } from '../schema/errors.js';
 import { decodeId, decodeIds } from '../schema/global-id.js';
 import { pageInput, type PageArgs, type PageInput } from './connections.js';
 import { bound, type Bound, type Shaped } from './parameters.js';
+import { dayStartsAt, dueKey, isTimed, localToday, viewerZone } from './calendar.js';
 import { col, from, rowId, type Alias, type AnySelect, type ReadEnv } from './sources.js';
 
 // The one implementation of a task list: which tasks a TaskFilter keeps, how a [TaskOrder] orders
@@ -22,6 +23,7 @@ export interface TaskFilterArgs {
   tagIds?: readonly string[] | null;
   dueBefore?: Date | null;
   dueAfter?: Date | null;
+  dueOn?: { from?: string | null; to?: string | null } | null;
   overdue?: boolean | null;
   hasDueDate?: boolean | null;
   recurring?: boolean | null;
@@ -48,6 +50,9 @@ export interface TaskFilterInput {
   tagIds?: Bound<readonly string[]>;
   dueBefore?: Bound<string>;
   dueAfter?: Bound<string>;
+  /** Calendar days, inclusive. */
+  dueFrom?: Bound<string>;
+  dueTo?: Bound<string>;
   overdue?: boolean;
   hasDueDate?: boolean;
   recurring?: boolean;
@@ -78,6 +83,11 @@ export function taskFilterInput(filter: TaskFilterArgs | null | undefined): Task
   if (filter.tagIds != null) input.tagIds = bound(decodeIds(filter.tagIds, 'Tag', 'filter.tagIds'));
   if (filter.dueBefore != null) input.dueBefore = bound(filter.dueBefore.toISOString());
   if (filter.dueAfter != null) input.dueAfter = bound(filter.dueAfter.toISOString());
+  if (filter.dueOn?.from != null) input.dueFrom = bound(filter.dueOn.from);
+  if (filter.dueOn?.to != null) input.dueTo = bound(filter.dueOn.to);
+  if (filter.dueOn?.from != null && filter.dueOn.to != null && filter.dueOn.from > filter.dueOn.to) {
+    throw badInput([{ path: 'filter.dueOn.to', message: 'must not be before from' }]);
+  }
   if (filter.overdue != null) input.overdue = filter.overdue;
   if (filter.hasDueDate != null) input.hasDueDate = filter.hasDueDate;
   if (filter.recurring != null) input.recurring = filter.recurring;
@@ -108,7 +118,7 @@ export function taskListInput(args: TaskListArgs, defaultOrder = DEFAULT_ORDER):
 export function taskFilterConditions(env: ReadEnv, t: Alias<'tasks'>, filter: Shaped<TaskFilterInput>): Expression<SqlBool>[] {
   const conditions: Expression<SqlBool>[] = [];
   const completed = col(t, 'completed');
-  const dueAt = col(t, 'due_at');
+  const due = dueKey(t);
   if (filter.completed !== undefined) conditions.push(filter.completed ? sql`${completed}` : sql`NOT ${completed}`);
   if (filter.priorityIn) conditions.push(sql`${col(t, 'priority')} = ANY(${filter.priorityIn}::"Priority"[])`);
   if (filter.tagIds) {
@@ -116,15 +126,16 @@ export function taskFilterConditions(env: ReadEnv, t: Alias<'tasks'>, filter: Sh
     const carried = from(env.q, link).select(sql.lit(1).as('one')).where(col(link, 'task_id'), '=', col(t, 'id')).where(sql<SqlBool>`${col(link, 'tag_id')} = ANY(${filter.tagIds}::uuid[])`);
     conditions.push(sql`EXISTS (${carried})`);
   }
-  // Half-open window [dueAfter, dueBefore): adjacent windows neither overlap nor leave a gap.
-  if (filter.dueAfter) conditions.push(sql`${dueAt} >= ${filter.dueAfter}::timestamptz`);
-  if (filter.dueBefore) conditions.push(sql`${dueAt} < ${filter.dueBefore}::timestamptz`);
-  if (filter.hasDueDate !== undefined) conditions.push(filter.hasDueDate ? sql`${dueAt} IS NOT NULL` : sql`${dueAt} IS NULL`);
+  // Half-open window [dueAfter, dueBefore): adjacent windows neither overlap nor leave a gap. An all-day
+  // task stands at the start of its day.
+  if (filter.dueAfter) conditions.push(sql`${due} >= ${filter.dueAfter}::timestamptz`);
+  if (filter.dueBefore) conditions.push(sql`${due} < ${filter.dueBefore}::timestamptz`);
+  // Days in the viewer's calendar: an all-day task by its date, a timed one by its local date.
+  if (filter.dueFrom) conditions.push(sql`${due} >= ${dayStartsAt(sql`${filter.dueFrom}::date`, viewerZone(env))}`);
+  if (filter.dueTo) conditions.push(sql`${due} < ${dayStartsAt(sql`${filter.dueTo}::date + 1`, viewerZone(env))}`);
+  if (filter.hasDueDate !== undefined) conditions.push(filter.hasDueDate ? sql`${due} IS NOT NULL` : sql`${due} IS NULL`);
   if (filter.recurring !== undefined) conditions.push(filter.recurring ? sql`${col(t, 'recurrence')} IS NOT NULL` : sql`${col(t, 'recurrence')} IS NULL`);
-  if (filter.overdue !== undefined) {
-    const now = sql`${env.now}::timestamptz`;
-    conditions.push(filter.overdue ? sql`(NOT ${completed} AND ${dueAt} < ${now})` : sql`(${completed} OR ${dueAt} IS NULL OR ${dueAt} >= ${now})`);
-  }
+  if (filter.overdue !== undefined) conditions.push(filter.overdue ? overdue(env, t) : sql`(${overdue(env, t)} IS NOT TRUE)`);
   if (filter.listIds) conditions.push(sql`${col(t, 'list_id')} = ANY(${filter.listIds}::uuid[])`);
   if (filter.parentId) conditions.push(sql`${col(t, 'parent_id')} = ${filter.parentId}::uuid`);
   if (filter.topLevel !== undefined) conditions.push(filter.topLevel ? sql`${col(t, 'parent_id')} IS NULL` : sql`${col(t, 'parent_id')} IS NOT NULL`);
@@ -133,52 +144,62 @@ export function taskFilterConditions(env: ReadEnv, t: Alias<'tasks'>, filter: Sh
   return conditions;
 }
 
-/** Open and due before now: what `Task.overdue` answers, and what `overdue: true` keeps. */
-export const isOverdue = (env: ReadEnv, t: Alias<'tasks'>) =>
-  sql<boolean>`(NOT ${col(t, 'completed')} AND ${col(t, 'due_at')} IS NOT NULL AND ${col(t, 'due_at')} < ${env.now}::timestamptz)`;
+/**
+ * Open and past due: a timed task from its instant on, an all-day task from the day after its date in
+ * the viewer's zone. Null where a task has no due date; in WHERE, that keeps it out.
+ */
+function overdue(env: ReadEnv, t: Alias<'tasks'>): Expression<SqlBool> {
+  return sql`(NOT ${col(t, 'completed')} AND ${dueKey(t)} < ${env.now}::timestamptz AND (${isTimed(t)} OR ${col(t, 'due_date')} < ${localToday(env, viewerZone(env))}))`;
+}
 
-const ORDER_COLUMNS = {
-  DUE_AT: 'due_at',
-  PRIORITY: 'priority',
-  CREATED_AT: 'created_at',
-  UPDATED_AT: 'updated_at',
-  TITLE: 'title',
-  POSITION: 'position',
-} as const;
+/** What `Task.overdue` answers, and what `overdue: true` keeps. */
+export const isOverdue = (env: ReadEnv, t: Alias<'tasks'>) => sql<boolean>`(${overdue(env, t)} IS TRUE)`;
 
-interface OrderKey {
-  column: (typeof ORDER_COLUMNS)[TaskOrderField] | 'id';
+interface OrderValue {
+  /** Its name beside the cursor's row. */
+  name: string;
+  value(t: Alias<'tasks'>): Expression<unknown>;
+  /** Only the due key is nullable; tasks without a due date come last in either direction when paging forward. */
+  nullable?: boolean;
+}
+
+const ORDER_VALUES: Record<TaskOrderField | 'ID', readonly OrderValue[]> = {
+  DUE_AT: [{ name: 'due', value: dueKey, nullable: true }, { name: 'timed', value: isTimed }],
+  PRIORITY: [{ name: 'priority', value: (t) => col(t, 'priority') }],
+  CREATED_AT: [{ name: 'created_at', value: (t) => col(t, 'created_at') }],
+  UPDATED_AT: [{ name: 'updated_at', value: (t) => col(t, 'updated_at') }],
+  TITLE: [{ name: 'title', value: (t) => col(t, 'title') }],
+  POSITION: [{ name: 'position', value: (t) => col(t, 'position') }],
+  ID: [{ name: 'id', value: rowId }],
+};
+
+interface OrderKey extends OrderValue {
   descending: boolean;
-  /** Only due_at is nullable; tasks without a due date come last in either direction when paging forward. */
   nullable: boolean;
   nullsLast: boolean;
 }
 
 /** The keys in the order rows are read: the list's order, or its reverse when paging backward. */
 function orderKeys(order: readonly TaskOrder[], backward: boolean): OrderKey[] {
-  const keys: OrderKey[] = order.map(({ field, direction }) => ({
-    column: ORDER_COLUMNS[field],
-    descending: direction === 'DESC',
-    nullable: field === 'DUE_AT',
-    nullsLast: true,
-  }));
-  keys.push({ column: 'id', descending: false, nullable: false, nullsLast: true });
+  const keys: OrderKey[] = [...order, { field: 'ID' as const, direction: 'ASC' as const }].flatMap(({ field, direction }) =>
+    ORDER_VALUES[field].map((value) => ({ ...value, descending: direction === 'DESC', nullable: value.nullable ?? false, nullsLast: true })),
+  );
   return backward ? keys.map((key) => ({ ...key, descending: !key.descending, nullsLast: !key.nullsLast })) : keys;
 }
 
 const orderTerm = (value: Expression<unknown>, key: OrderKey) =>
   sql`${value} ${sql.raw(key.descending ? 'DESC' : 'ASC')}${sql.raw(key.nullable ? (key.nullsLast ? ' NULLS LAST' : ' NULLS FIRST') : '')}`;
 
-/** Rows of `t` strictly beyond the cursor row `c` in the order of `keys`. */
+/** Rows of `t` strictly beyond the cursor row `c` (its keys selected by name) in the order of `keys`. */
 function beyondCursor(t: Alias<'tasks'>, c: Alias<'tasks'>, keys: OrderKey[]): Expression<SqlBool> {
-  const equal = (key: OrderKey) =>
-    key.nullable ? sql`${col(t, key.column)} IS NOT DISTINCT FROM ${col(c, key.column)}` : sql`${col(t, key.column)} = ${col(c, key.column)}`;
+  const at = (key: OrderKey) => sql.ref(`${c.name}.${key.name}`);
+  const equal = (key: OrderKey) => (key.nullable ? sql`${key.value(t)} IS NOT DISTINCT FROM ${at(key)}` : sql`${key.value(t)} = ${at(key)}`);
   const beyond = (key: OrderKey) => {
-    const strictly = sql`${col(t, key.column)} ${sql.raw(key.descending ? '<' : '>')} ${col(c, key.column)}`;
+    const strictly = sql`${key.value(t)} ${sql.raw(key.descending ? '<' : '>')} ${at(key)}`;
     if (!key.nullable) return strictly;
     return key.nullsLast
-      ? sql`(${strictly} OR (${col(t, key.column)} IS NULL AND ${col(c, key.column)} IS NOT NULL))`
-      : sql`(${strictly} OR (${col(t, key.column)} IS NOT NULL AND ${col(c, key.column)} IS NULL))`;
+      ? sql`(${strictly} OR (${key.value(t)} IS NULL AND ${at(key)} IS NOT NULL))`
+      : sql`(${strictly} OR (${key.value(t)} IS NOT NULL AND ${at(key)} IS NULL))`;
   };
   const branches = keys.map((key, index) => sql`(${sql.join([...keys.slice(0, index).map(equal), beyond(key)], sql` AND `)})`);
   return sql<SqlBool>`(${sql.join(branches, sql` OR `)})`;
@@ -215,18 +236,17 @@ export function taskPage(env: ReadEnv, t: Alias<'tasks'>, list: Shaped<TaskListI
     // The cursor's task, if it is one of the viewer's: another user's task, or a deleted one, is no
     // position in this list, and the page is empty.
     const c = env.alias('tasks');
-    const columns = [...new Set(keys.map((key) => key.column))];
-    const position = from(env.q, c).select(columns.map((column) => sql`${col(c, column)}`.as(column))).where(col(c, 'id'), '=', list.page.cursor);
+    const position = from(env.q, c).select(keys.map((key) => sql`${key.value(c)}`.as(key.name))).where(col(c, 'id'), '=', list.page.cursor);
     rows = rows.crossJoin(position.as(c.name)).where(beyondCursor(t, c, keys));
   }
-  const orderBy = keys.map((key) => orderTerm(col(t, key.column), key));
+  const orderBy = keys.map((key) => orderTerm(key.value(t), key));
   for (const term of orderBy) rows = rows.orderBy(term);
   const listKeys = orderKeys(list.order, false);
   const keyOf = (rowsName: string, index: number) => sql.ref(`${rowsName}.k${index}`);
   return {
     rows: rows.limit((extraRow ? list.page.limit : list.page.size) as unknown as number),
     orderBy,
-    keys: listKeys.map((key, index) => sql`${col(t, key.column)}`.as(`k${index}`)),
+    keys: listKeys.map((key, index) => sql`${key.value(t)}`.as(`k${index}`)),
     listOrder: (rowsName) => listKeys.map((key, index) => orderTerm(keyOf(rowsName, index), key)),
     reverseOrder: (rowsName) =>
       listKeys.map((key, index) => orderTerm(keyOf(rowsName, index), { ...key, descending: !key.descending, nullsLast: !key.nullsLast })),

@@ -3,7 +3,7 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
-import { DateTimeResolver } from 'graphql-scalars';
+import { DateResolver, DateTimeResolver } from 'graphql-scalars';
 import type { Context, ViewerContext } from '../context.js';
 import { badInput, unauthenticated } from './errors.js';
 import { decodeNodeId } from './global-id.js';
@@ -20,6 +20,8 @@ export const builder = new SchemaBuilder<{
   DefaultInputFieldRequiredness: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    /** YYYY-MM-DD both ways: a calendar day has no zone, so no Date object (which has one) carries it. */
+    Date: { Input: string; Output: string };
     ID: { Input: string; Output: string };
   };
 }>({
@@ -86,4 +88,16 @@ const StorableDateTime = new GraphQLScalarType({
 
 builder.addScalarType('DateTime', StorableDateTime, {
   description: 'An instant, as an ISO 8601 string with an offset (e.g. 2026-03-29T09:00:00.000Z), between years 1 and 9999.',
+});
+
+// A calendar day travels as its YYYY-MM-DD text; graphql-scalars checks the shape and that the day exists.
+const CalendarDate = new GraphQLScalarType({
+  ...DateResolver.toConfig(),
+  serialize: (value) => (typeof value === 'string' ? value : DateResolver.serialize(value)),
+  parseValue: (value) => storable(DateResolver.parseValue(value)).toISOString().slice(0, 10),
+  parseLiteral: (ast, variables) => storable(DateResolver.parseLiteral(ast, variables)).toISOString().slice(0, 10),
+});
+
+builder.addScalarType('Date', CalendarDate, {
+  description: 'A calendar day with no time and no zone, as YYYY-MM-DD (e.g. 2026-03-29), between years 1 and 9999.',
 });

@@ -14,7 +14,7 @@ export const PriorityEnum = builder.enumType('Priority', {
 export const TaskOrderFieldEnum = builder.enumType('TaskOrderField', {
   description: 'A key tasks can be ordered by.',
   values: {
-    DUE_AT: { description: 'Due date; tasks without one come last in both directions.' },
+    DUE_AT: { description: 'Due date: an all-day task before the timed tasks of its day; tasks without one come last in both directions.' },
     PRIORITY: { description: 'Priority rank (NONE lowest, URGENT highest).' },
     CREATED_AT: { description: 'Creation time.' },
     UPDATED_AT: { description: 'Time of the last change.' },

@@ -5,6 +5,7 @@ import { completeTask, completeTasks, uncompleteTask } from '../tasks/completion
 import { createTask, deleteTask, moveTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
 import type { Row } from '../reads/index.js';
+import { dayText } from '../reads/calendar.js';
 import { readConnection, readFrom, readList, readObject } from '../reads/declarations.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, join, param, rowId, type Alias } from '../reads/sources.js';
@@ -36,7 +37,13 @@ builder.node(Task, {
     completed: t.boolean({ description: 'Whether the task is done.', ...task.column('completed') }),
     completedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was completed; null while open.', ...task.column('completed_at') }),
     priority: t.field({ type: PriorityEnum, description: 'How much it matters.', ...task.column('priority') }),
-    dueAt: t.field({ type: 'DateTime', nullable: true, description: 'When it is due (an instant); null for no due date.', ...task.column('due_at') }),
+    dueAt: t.field({ type: 'DateTime', nullable: true, description: 'When it is due (a timed task); null for an all-day task or none.', ...task.column('due_at') }),
+    dueDate: t.field({
+      type: 'Date',
+      nullable: true,
+      description: "The day it is due (an all-day task, overdue from the next day in the viewer's zone); null for a timed task or none.",
+      ...task.value({ value: (_env, t) => dayText(col(t, 'due_date')) }),
+    }),
     remindAt: t.field({
       type: 'DateTime',
       nullable: true,
@@ -168,9 +175,10 @@ const CreateTaskInput = builder.inputType('CreateTaskInput', {
     title: t.string({ required: true, description: '1 to 500 characters, not blank (trimmed).' }),
     description: t.string({ description: 'Notes, at most 20,000 characters.' }),
     priority: t.field({ type: PriorityEnum, description: 'Default NONE.' }),
-    dueAt: t.field({ type: 'DateTime', description: 'Due instant.' }),
+    dueAt: t.field({ type: 'DateTime', description: 'Due instant (a timed task).' }),
+    dueDate: t.field({ type: 'Date', description: 'Due day (an all-day task); not together with dueAt.' }),
     remindAt: t.field({ type: 'DateTime', description: 'Reminder instant.' }),
-    recurrence: t.string({ description: 'RRULE; needs dueAt.' }),
+    recurrence: t.string({ description: 'RRULE; needs dueAt or dueDate.' }),
     tagIds: t.idList({ description: "Global IDs of the viewer's tags to put on the task." }),
     listId: t.id({ description: "The list to put it in (default: the parent's list, else the Inbox). It goes after the last task there." }),
     parentId: t.id({ description: 'Makes it a subtask of this task, after its last subtask (at most 4 levels in all).' }),
@@ -185,6 +193,7 @@ const createTaskSchema = z.object({
   description: rules.description.nullish(),
   priority: z.enum(['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT']).nullish(),
   dueAt: rules.dueAt.nullish(),
+  dueDate: rules.dueDate.nullish(),
   remindAt: rules.remindAt.nullish(),
   recurrence: rules.recurrence.nullish(),
   tagIds: z.array(z.string()).max(50, 'at most 50 tags').nullish(),
@@ -200,7 +209,8 @@ const UpdateTaskInput = builder.inputType('UpdateTaskInput', {
     title: t.string({ description: '1 to 500 characters, not blank.' }),
     description: t.string({ description: 'Notes.' }),
     priority: t.field({ type: PriorityEnum, description: 'Priority.' }),
-    dueAt: t.field({ type: 'DateTime', description: 'Due instant; null clears it (not allowed while recurring).' }),
+    dueAt: t.field({ type: 'DateTime', description: 'Due instant; replaces a dueDate; null clears it (not allowed while recurring).' }),
+    dueDate: t.field({ type: 'Date', description: 'Due day (all-day); replaces a dueAt; null clears it (not allowed while recurring).' }),
     remindAt: t.field({ type: 'DateTime', description: 'Reminder instant; a new value re-arms the reminder, null cancels it.' }),
     recurrence: t.string({ description: 'RRULE; null makes the task one-off.' }),
     tagIds: t.idList({ description: 'Replaces the tags when given.' }),
@@ -214,6 +224,7 @@ const updateTaskSchema = z.object({
   description: rules.description.optional(),
   priority: z.enum(['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT']).optional(),
   dueAt: rules.dueAt.nullable().optional(),
+  dueDate: rules.dueDate.nullable().optional(),
   remindAt: rules.remindAt.nullable().optional(),
   recurrence: rules.recurrence.nullable().optional(),
   tagIds: z.array(z.string()).max(50, 'at most 50 tags').optional(),
@@ -246,7 +257,7 @@ const UpdateTasksInput = builder.inputType('UpdateTasksInput', {
   fields: (t) => ({
     ids: t.idList({ required: true, description: 'Global IDs of the tasks.' }),
     priority: t.field({ type: PriorityEnum, description: 'New priority.' }),
-    dueAt: t.field({ type: 'DateTime', description: 'New due instant; null clears it (refused if one of the tasks is recurring).' }),
+    dueAt: t.field({ type: 'DateTime', description: 'New due instant (replacing an all-day dueDate); null clears the due date (refused if one of the tasks is recurring).' }),
     addTagIds: t.idList({ description: 'Tags to put on every task.' }),
     removeTagIds: t.idList({ description: 'Tags to take off every task.' }),
   }),
@@ -307,7 +318,7 @@ builder.mutationFields((t) => ({
     description: 'Changes a task. With expectedVersion, answers CONFLICT instead of overwriting a newer change.',
     args: { input: t.arg({ type: UpdateTaskInput, required: true, description: 'See UpdateTaskInput.' }) },
     resolve: async (_root, args, context) => {
-      const input = parseInput(updateTaskSchema, withoutNulls(args.input, ['dueAt', 'remindAt', 'recurrence']));
+      const input = parseInput(updateTaskSchema, withoutNulls(args.input, ['dueAt', 'dueDate', 'remindAt', 'recurrence']));
       const id = decodeId(input.id, 'Task', 'input.id');
       const tagIds = input.tagIds ? decodeIds(input.tagIds, 'Tag', 'input.tagIds') : undefined;
       await updateTask(context.db, id, { ...input, tagIds });

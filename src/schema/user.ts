@@ -1,5 +1,6 @@
 import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
+import { dayText, localToday } from '../reads/calendar.js';
 import { readConnection, readFrom, readList, readObject } from '../reads/declarations.js';
 import type { Row } from '../reads/index.js';
 import { col, from, rowId } from '../reads/sources.js';
@@ -24,6 +25,11 @@ builder.node(User, {
     email: t.string({ nullable: true, description: 'Lower-cased; null for accounts from an external identity provider without one.', ...user.column('email') }),
     name: t.string({ nullable: true, description: 'Display name.', ...user.column('name') }),
     timeZone: t.string({ description: 'IANA time zone (e.g. Europe/Berlin) in which recurring tasks repeat.', ...user.column('time_zone') }),
+    today: t.field({
+      type: 'Date',
+      description: "The viewer's date now, in their time zone: what a Today view asks for (dueOn: { to: today }, completed: false).",
+      ...user.value({ value: (env, u) => dayText(localToday(env, col(u, 'time_zone'))) }),
+    }),
     createdAt: t.field({ type: 'DateTime', description: 'When the account was created.', ...user.column('created_at') }),
     updatedAt: t.field({ type: 'DateTime', description: 'When the account last changed.', ...user.column('updated_at') }),
     tags: t.field({

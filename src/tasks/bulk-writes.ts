@@ -130,7 +130,7 @@ export async function moveTasks(context: ViewerContext, ids: string[], destinati
 
 export interface BulkChanges {
   priority?: Priority;
-  /** null clears the due date (refused for recurring tasks). */
+  /** Replaces an all-day date; null clears the due date of either kind (refused for recurring tasks). */
   dueAt?: Date | null;
   addTagIds?: string[];
   removeTagIds?: string[];
@@ -151,7 +151,8 @@ export async function updateTasks(context: ViewerContext, ids: string[], changes
         await statements.run(UPDATE, context.viewer.id, { ids: bound(ids), set }, (env, values) => {
           const columns: Record<string, unknown> = {};
           if (values.set.priority) columns.priority = sql`${values.set.priority}::"Priority"`;
-          if (values.set.dueAt) columns.due_at = sql`${values.set.dueAt}::timestamptz`;
+          // One due date of either kind: an instant replaces an all-day date, and null clears both.
+          if (values.set.dueAt) Object.assign(columns, { due_at: sql`${values.set.dueAt}::timestamptz`, due_date: null });
           // A change of tags is a change of the task: its version moves (as setTaskTags does).
           if (values.set.bump) columns.version = sql`version + 1`;
           return env.q.updateTable('tasks').set(columns as never).where(sql<SqlBool>`id = ANY(${values.ids}::uuid[])`);

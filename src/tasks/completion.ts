@@ -21,11 +21,13 @@ import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 
 const MAX_ATTEMPTS = 3;
 
-type TaskRow = Row & { id: string; completed: boolean; dueAt: Date | null; remindAt: Date | null; recurrence: string | null; version: number };
+type TaskRow = Row & { id: string; completed: boolean; dueAt: Date | null; dueDate: string | null; remindAt: Date | null; recurrence: string | null; version: number };
 type ReadTask = TaskRow & { timeZone: string; placeAfter: string | null; placeBefore: string | null };
 
 interface NextOccurrence {
-  dueAt: Date;
+  /** One of the two, like the task's own. */
+  dueAt: Date | null;
+  dueDate: string | null;
   remindAt: Date | null;
   recurrence: string;
   /** Right after the completed task, among its siblings. */
@@ -39,12 +41,17 @@ export interface Completion {
 
 /** The next occurrence of an open task, or null for a one-off task or a series that has ended. */
 function nextOf(task: ReadTask): NextOccurrence | null {
-  if (!task.recurrence || !task.dueAt) return null;
-  const dueAt = nextOccurrence({ rule: task.recurrence, timeZone: task.timeZone, seriesStart: task.dueAt, after: task.dueAt });
-  if (!dueAt) return null;
+  if (!task.recurrence) return null;
+  // An all-day series counts whole days, which UTC has no DST to bend.
+  const allDay = task.dueDate ? new Date(`${task.dueDate}T00:00:00Z`) : null;
+  const due = task.dueAt ?? allDay;
+  if (!due) return null;
+  const next = nextOccurrence({ rule: task.recurrence, timeZone: allDay ? 'UTC' : task.timeZone, seriesStart: due, after: due });
+  if (!next) return null;
   return {
-    dueAt,
-    remindAt: shiftReminder({ remindAt: task.remindAt, dueAt: task.dueAt, nextDueAt: dueAt }),
+    dueAt: allDay ? null : next,
+    dueDate: allDay ? next.toISOString().slice(0, 10) : null,
+    remindAt: shiftReminder({ remindAt: task.remindAt, dueAt: due, nextDueAt: next }),
     recurrence: remainingRule(task.recurrence),
     position: keyBetween(task.placeAfter, task.placeBefore),
   };
@@ -105,7 +112,8 @@ function claimAndContinue(context: ViewerContext, statements: Statements, tasks:
         ? null
         : {
             ids: bound(following.map(([id]) => id)),
-            dueAts: bound(following.map(([, next]) => next.dueAt.toISOString())),
+            dueAts: bound(following.map(([, next]) => next.dueAt?.toISOString() ?? null)),
+            dueDates: bound(following.map(([, next]) => next.dueDate)),
             remindAts: bound(following.map(([, next]) => next.remindAt?.toISOString() ?? null)),
             recurrences: bound(following.map(([, next]) => next.recurrence)),
             positions: bound(following.map(([, next]) => next.position)),
@@ -134,7 +142,7 @@ function claimAndContinue(context: ViewerContext, statements: Statements, tasks:
       .with('next', (db) =>
         db
           .insertInto('tasks')
-          .columns(['user_id', 'title', 'description', 'priority', 'due_at', 'remind_at', 'recurrence', 'series_id', 'generated_from_id', 'list_id', 'parent_id', 'position'])
+          .columns(['user_id', 'title', 'description', 'priority', 'due_at', 'due_date', 'remind_at', 'recurrence', 'series_id', 'generated_from_id', 'list_id', 'parent_id', 'position'])
           .expression(
             db
               .selectFrom('claimed')
@@ -144,6 +152,7 @@ function claimAndContinue(context: ViewerContext, statements: Statements, tasks:
                 'description',
                 'priority',
                 at(next.dueAts, 'timestamptz').as('due_at'),
+                at(next.dueDates, 'date').as('due_date'),
                 at(next.remindAts, 'timestamptz').as('remind_at'),
                 at(next.recurrences, 'text').as('recurrence'),
                 sql`coalesce(series_id, id)`.as('series_id'),

@@ -30,9 +30,12 @@ export const idempotencyKey = z.string().min(1).max(128, 'at most 128 characters
 
 const instant = z.date().refine((date) => !Number.isNaN(date.getTime()), 'not a valid date');
 export const dueAt = instant;
+/** A calendar day, as the Date scalar gives it (YYYY-MM-DD). */
+export const dueDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a calendar day as YYYY-MM-DD');
 export const remindAt = instant;
 
 /** Rules that span fields, checked on the task as it will be after the write. */
-export function crossFieldProblems(task: { dueAt: Date | null; recurrence: string | null }): { path: string; message: string }[] {
-  return task.recurrence && !task.dueAt ? [{ path: 'input.recurrence', message: 'a recurring task needs a due date (dueAt)' }] : [];
+export function crossFieldProblems(task: { dueAt: Date | null; dueDate: string | null; recurrence: string | null }): { path: string; message: string }[] {
+  if (task.dueAt && task.dueDate) return [{ path: 'input.dueDate', message: 'a task is due on a day (dueDate) or at an instant (dueAt), not both' }];
+  return task.recurrence && !task.dueAt && !task.dueDate ? [{ path: 'input.recurrence', message: 'a recurring task needs a due date (dueAt or dueDate)' }] : [];
 }

@@ -22,6 +22,7 @@ export interface NewTask {
   description?: string | null;
   priority?: Priority | null;
   dueAt?: Date | null;
+  dueDate?: string | null;
   remindAt?: Date | null;
   recurrence?: string | null;
   tagIds: string[];
@@ -55,7 +56,7 @@ export function treeProblem(error: unknown, path: string): GraphQLError | null {
  * tags and answers it.
  */
 export async function createTask(context: ViewerContext, input: NewTask): Promise<Row> {
-  const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, recurrence: input.recurrence ?? null });
+  const problems = crossFieldProblems({ dueAt: input.dueAt ?? null, dueDate: input.dueDate ?? null, recurrence: input.recurrence ?? null });
   if (problems.length > 0) throw badInput(problems);
   const { db } = context;
   const { reads } = context.services;
@@ -80,6 +81,7 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
         ...(input.description != null ? { description: bound(input.description) } : {}),
         ...(input.priority != null ? { priority: bound(input.priority) } : {}),
         ...(input.dueAt != null ? { due_at: bound(input.dueAt.toISOString()) } : {}),
+        ...(input.dueDate != null ? { due_date: bound(input.dueDate) } : {}),
         ...(input.remindAt != null ? { remind_at: bound(input.remindAt.toISOString()) } : {}),
         ...(input.recurrence != null ? { recurrence: bound(input.recurrence), series_id: bound(id) } : {}),
         ...(input.idempotencyKey != null ? { idempotency_key: bound(input.idempotencyKey) } : {}),
@@ -143,7 +145,7 @@ export async function createTask(context: ViewerContext, input: NewTask): Promis
 }
 
 type NewTaskColumns = {
-  [Column in 'id' | 'title' | 'description' | 'priority' | 'due_at' | 'remind_at' | 'recurrence' | 'series_id' | 'idempotency_key' | 'list_id' | 'parent_id' | 'position']?: Bound<string>;
+  [Column in 'id' | 'title' | 'description' | 'priority' | 'due_at' | 'due_date' | 'remind_at' | 'recurrence' | 'series_id' | 'idempotency_key' | 'list_id' | 'parent_id' | 'position']?: Bound<string>;
 };
 
 /** The statement cache's key for createTask's insert. */
@@ -224,6 +226,8 @@ export interface TaskChanges {
   description?: string;
   priority?: Priority;
   dueAt?: Date | null;
+  /** YYYY-MM-DD. Setting one kind of due date clears the other. */
+  dueDate?: string | null;
   remindAt?: Date | null;
   recurrence?: string | null;
   tagIds?: string[];
@@ -234,14 +238,18 @@ export async function updateTask(db: ViewerDb, id: string, changes: TaskChanges)
   await db.$transaction(async (tx) => {
     const current = await tx.task.findUnique({
       where: { id },
-      select: { dueAt: true, remindAt: true, recurrence: true, seriesId: true, version: true },
+      select: { dueAt: true, dueDate: true, remindAt: true, recurrence: true, seriesId: true, version: true },
     });
     if (!current) throw notFound('Task');
     if (changes.expectedVersion !== undefined && changes.expectedVersion !== current.version) {
       throw conflict(`Task changed since version ${changes.expectedVersion}: it is now at version ${current.version}`, { currentVersion: current.version });
     }
+    // A new day replaces an instant and the other way round, as when a user picks "tomorrow" for a task due at 5 pm.
+    const dueAtChanges = changes.dueAt !== undefined || changes.dueDate != null;
+    const dueDateChanges = changes.dueDate !== undefined || changes.dueAt != null;
     const after = {
-      dueAt: changes.dueAt !== undefined ? changes.dueAt : current.dueAt,
+      dueAt: changes.dueAt !== undefined ? changes.dueAt : dueAtChanges ? null : current.dueAt,
+      dueDate: changes.dueDate !== undefined ? changes.dueDate : dueDateChanges ? null : (current.dueDate?.toISOString().slice(0, 10) ?? null),
       recurrence: changes.recurrence !== undefined ? changes.recurrence : current.recurrence,
     };
     const problems = crossFieldProblems(after);
@@ -257,7 +265,8 @@ export async function updateTask(db: ViewerDb, id: string, changes: TaskChanges)
         title: changes.title,
         description: changes.description,
         priority: changes.priority,
-        dueAt: changes.dueAt,
+        dueAt: dueAtChanges ? after.dueAt : undefined,
+        dueDate: dueDateChanges ? (after.dueDate === null ? null : new Date(`${after.dueDate}T00:00:00Z`)) : undefined,
         remindAt: changes.remindAt,
         recurrence: changes.recurrence,
         seriesId: after.recurrence && !current.seriesId ? id : undefined,

@@ -103,7 +103,7 @@ describe('tasks', () => {
   it('refuses a recurrence without a due date', async () => {
     const result = await app.graphql(CreateTaskDocument, { input: { title: 'Daily', recurrence: 'FREQ=DAILY' } }, { token });
     expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
-    expect(result.errors![0]!.extensions!.fields).toEqual([{ path: 'input.recurrence', message: 'a recurring task needs a due date (dueAt)' }]);
+    expect(result.errors![0]!.extensions!.fields).toEqual([{ path: 'input.recurrence', message: 'a recurring task needs a due date (dueAt or dueDate)' }]);
   });
 
   it('refuses a malformed date and a wrong enum before running anything', async () => {

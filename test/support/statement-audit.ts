@@ -69,7 +69,9 @@ function ownersInserted(statement: RecordedStatement, table: string): string[] |
   const index = columns.indexOf(OWNER[table]!);
   if (index === -1) return null;
   const owners: string[] = [];
-  for (const tuple of match[3]!.matchAll(/\(([^()]*)\)/g)) {
+  // The tuples end where RETURNING begins: its expressions have parentheses too.
+  const tuples = match[3]!.split(/\breturning\b/i)[0]!;
+  for (const tuple of tuples.matchAll(/\(([^()]*)\)/g)) {
     const item = tuple[1]!.split(',')[index]?.trim() ?? '';
     const placeholder = /^\$(\d+)/.exec(item);
     owners.push(placeholder ? String(statement.values[Number(placeholder[1]) - 1]) : item);
