@@ -129,7 +129,7 @@ const UpdateListInput = builder.inputType('UpdateListInput', {
 });
 
 const MoveListInput = builder.inputType('MoveListInput', {
-  description: 'Where a list goes: right after afterId, or right before beforeId (afterId wins when both are given), or last.',
+  description: 'Where a list goes: right after afterId, or right before beforeId (one of the two), or last.',
   fields: (t) => ({
     id: t.id({ required: true, description: 'Global ID of the list.' }),
     afterId: t.id({ description: 'The list it should follow.' }),

@@ -1,7 +1,7 @@
 import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { checkBulkIds, deleteTasks, moveTasks, updateTasks } from '../tasks/bulk-writes.js';
-import { completeTask, completeTasks, uncompleteTask } from '../tasks/completion.js';
+import { completeTask, completeTasks, skipOccurrence, uncompleteTask } from '../tasks/completion.js';
 import { createTask, deleteTask, moveTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
 import * as rules from '../tasks/task-rules.js';
 import type { Row } from '../reads/index.js';
@@ -247,7 +247,7 @@ const MoveTaskInput = builder.inputType('MoveTaskInput', {
     id: t.id({ required: true, description: 'Global ID of the task.' }),
     listId: t.id({ description: 'The destination list.' }),
     parentId: t.id({ description: 'The new parent, or null for the top level.' }),
-    afterId: t.id({ description: 'The sibling it should follow (wins over beforeId).' }),
+    afterId: t.id({ description: 'The sibling it should follow (not together with beforeId).' }),
     beforeId: t.id({ description: 'The sibling it should precede.' }),
   }),
 });
@@ -332,6 +332,13 @@ builder.mutationFields((t) => ({
       await deleteTask(context.db, decodeId(args.id, 'Task', 'id'));
       return args.id;
     },
+  }),
+  skipOccurrence: t.withAuth({ loggedIn: true }).field({
+    type: Task,
+    description:
+      'Moves a recurring task to its next occurrence (due date and reminder) without completing it; BAD_USER_INPUT for a one-off task or when the series has ended.',
+    args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
+    resolve: (_root, args, context) => skipOccurrence(context, decodeId(args.id, 'Task', 'id')),
   }),
   completeTask: t.withAuth({ loggedIn: true }).field({
     type: CompleteTaskPayload,

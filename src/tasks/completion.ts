@@ -7,7 +7,7 @@ import type { Statements } from '../reads/statements.js';
 import type { QueryCreator } from '../reads/query-builder.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, param, rowId, type AnySelect } from '../reads/sources.js';
-import { conflict, notFound } from '../schema/errors.js';
+import { badInput, conflict, notFound } from '../schema/errors.js';
 import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 
 // Completing tasks is one read of the viewer's tasks and one statement that claims them and, for
@@ -300,4 +300,47 @@ export async function uncompleteTask(context: ViewerContext, id: string): Promis
   });
   reads.forget(context);
   if (!(row as { found: boolean | null } | undefined)?.found) throw notFound('Task');
+}
+
+const SKIP = {};
+
+/**
+ * Moves a recurring task to its next occurrence without completing it: its due date (of its kind), its
+ * reminder with the same lead, and the rest of its series. The write is conditional on the version
+ * read, so a concurrent change makes it read again rather than skip from a stale date.
+ */
+export async function skipOccurrence(context: ViewerContext, id: string): Promise<Row> {
+  const { reads } = context.services;
+  for (let attempt = 1; ; attempt++) {
+    const [task] = await readForCompletion(context, reads.statements, [id]);
+    if (!task) throw notFound('Task');
+    if (!task.recurrence) throw badInput([{ path: 'id', message: 'only a recurring task has a next occurrence' }]);
+    const next = nextOf(task);
+    if (!next) throw badInput([{ path: 'id', message: 'the series has ended (COUNT or UNTIL): there is no next occurrence to skip to' }]);
+    const input = {
+      id: bound(id),
+      version: bound(task.version),
+      dueAt: bound(next.dueAt?.toISOString() ?? null),
+      dueDate: bound(next.dueDate),
+      remindAt: bound(next.remindAt?.toISOString() ?? null),
+      recurrence: bound(next.recurrence),
+    };
+    const [row] = await reads.statements.run(SKIP, context.viewer.id, input, (env, values) =>
+      env.q
+        .updateTable('tasks')
+        .set({
+          due_at: sql`${values.dueAt}::timestamptz`,
+          due_date: sql`${values.dueDate}::date`,
+          remind_at: sql`${values.remindAt}::timestamptz`,
+          reminder_sent_at: null,
+          recurrence: values.recurrence,
+        } as never)
+        .where('id', '=', values.id as never)
+        .where('version', '=', values.version as never)
+        .returning(reads.model.rowSelections(env, { table: 'tasks', name: 'tasks' }) as never),
+    );
+    reads.forget(context);
+    if (row) return row;
+    if (attempt === MAX_ATTEMPTS) throw conflict('The task changed while its occurrence was being skipped; try again');
+  }
 }

@@ -46,6 +46,8 @@ export interface Placement {
 
 /** afterId and beforeId may not name the moved row itself. */
 export function checkPlacement(id: string, placement: Placement, path: string): void {
+  // One neighbour says where a dragged row lands; a second one could only disagree with it.
+  if (placement.afterId && placement.beforeId) throw badInput([{ path: `${path}.beforeId`, message: 'give afterId or beforeId, not both' }]);
   if (placement.afterId === id) throw badInput([{ path: `${path}.afterId`, message: 'cannot place a row after itself' }]);
   if (placement.beforeId === id) throw badInput([{ path: `${path}.beforeId`, message: 'cannot place a row before itself' }]);
 }

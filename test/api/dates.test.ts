@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompleteDatedTaskDocument, CreateDatedTaskDocument, DueTasksDocument, TodayDocument, UpdateDatedTaskDocument, UpdateMeDocument } from '../generated/graphql.js';
+import { CompleteDatedTaskDocument, CreateDatedTaskDocument, DueTasksDocument, SkipOccurrenceDocument, TodayDocument, UpdateDatedTaskDocument, UpdateMeDocument } from '../generated/graphql.js';
 import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
 
 // All-day tasks beside timed ones, in the viewer's calendar. The zones have no DST (Tokyo UTC+9,
@@ -154,5 +154,29 @@ describe('writing due dates', () => {
     const next = (await app.graphql(CompleteDatedTaskDocument, { id: weekly.id }, { token })).data!.completeTask.nextOccurrence!;
     expect(next).toMatchObject({ dueDate: '2026-03-05', dueAt: null });
     expect((await app.graphql(CompleteDatedTaskDocument, { id: next.id }, { token })).data!.completeTask.nextOccurrence).toMatchObject({ dueDate: '2026-03-09' });
+  });
+});
+
+describe('skipping an occurrence', () => {
+  it('moves a timed series to its next occurrence with its reminder, without completing it', async () => {
+    const task = await create({ title: 'standup', dueAt: '2030-01-07T09:00:00.000Z', remindAt: '2030-01-07T08:45:00.000Z', recurrence: 'FREQ=WEEKLY' });
+    const skipped = await app.graphql(SkipOccurrenceDocument, { id: task.id }, { token });
+    expect(skipped.errors).toBeUndefined();
+    expect(skipped.data!.skipOccurrence).toMatchObject({ id: task.id, dueAt: '2030-01-14T09:00:00.000Z', remindAt: '2030-01-14T08:45:00.000Z', completed: false, version: 2 });
+  });
+
+  it('moves an all-day series by days, and refuses at the end of the series or for a one-off task, changing nothing', async () => {
+    const task = await create({ title: 'twice', dueDate: '2030-03-30', recurrence: 'FREQ=DAILY;COUNT=2' });
+    const skipped = await app.graphql(SkipOccurrenceDocument, { id: task.id }, { token });
+    expect(skipped.data!.skipOccurrence).toMatchObject({ dueDate: '2030-03-31', dueAt: null, recurrence: 'FREQ=DAILY;COUNT=1' });
+    const ended = await app.graphql(SkipOccurrenceDocument, { id: task.id }, { token });
+    expect(errorCodes(ended)).toEqual(['BAD_USER_INPUT']);
+    const oneOff = await create({ title: 'once', dueDate: '2030-03-30' });
+    expect(errorCodes(await app.graphql(SkipOccurrenceDocument, { id: oneOff.id }, { token }))).toEqual(['BAD_USER_INPUT']);
+    const after = await app.graphql(DueTasksDocument, { filter: { dueOn: { from: '2030-03-30', to: '2030-03-31' } }, first: 10 }, { token });
+    expect(after.data!.tasks.edges.map((edge) => [edge.node.title, edge.node.dueDate, edge.node.version]).sort()).toEqual([
+      ['once', '2030-03-30', 1],
+      ['twice', '2030-03-31', 2],
+    ]);
   });
 });

@@ -172,6 +172,17 @@ describe('tasks in lists and subtasks', () => {
     }
   });
 
+  it('refuses a move that names both neighbours, changing nothing', async () => {
+    const list = await createList('Both sides');
+    const [a, b, c] = [await createTask({ title: 'a', listId: list.id }), await createTask({ title: 'b', listId: list.id }), await createTask({ title: 'c', listId: list.id })];
+    const both = await app.graphql(MoveTaskDocument, { input: { id: c!.id, afterId: a!.id, beforeId: b!.id } }, as(token));
+    expect(errorCodes(both)).toEqual(['BAD_USER_INPUT']);
+    expect(problemPaths(both)).toEqual(['input.beforeId']);
+    expect(await topLevelTitles(list.id)).toEqual(['a', 'b', 'c']);
+    const lists = await app.graphql(MoveListDocument, { input: { id: list.id, afterId: list.id, beforeId: list.id } }, as(token));
+    expect(errorCodes(lists)).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('orders a list by position and places moved tasks between their neighbours', async () => {
     const list = await createList('Ordered');
     const [a, b, c, d] = [await createTask({ title: 'a', listId: list.id }), await createTask({ title: 'b', listId: list.id }), await createTask({ title: 'c', listId: list.id }), await createTask({ title: 'd', listId: list.id })];

@@ -221,6 +221,8 @@ interface OpSpec {
    * way, so its verdict is 'unknown' rather than 'foreign'.
    */
   lenientIds?: string[];
+  /** Input fields of which a request gives at most one: a forged one replaces the others. */
+  oneOf?: string[];
   /** Works without a token (signUp, signIn). */
   anonymous?: boolean;
   /** Sent as Server-Sent Events (subscriptions). */
@@ -514,6 +516,7 @@ const OPS: OpSpec[] = [
     // Only a list's position changes: a sandbox list moved right after the attacker's own list.
     writes: 'sandbox',
     sandbox: 'list',
+    oneOf: ['afterId', 'beforeId'],
     base: () => ({ input: { id: '<<LIST>>', afterId: '<<HOME>>', beforeId: null } }),
   },
   {
@@ -524,6 +527,7 @@ const OPS: OpSpec[] = [
     selection: '{ id position version list { id } parent { id } }',
     returns: 'Task',
     writes: 'never',
+    oneOf: ['afterId', 'beforeId'],
     base: () => ({ input: { id: '<<TASK>>', listId: '<<LIST>>', parentId: null, afterId: null, beforeId: null } }),
   },
   {
@@ -578,6 +582,16 @@ const OPS: OpSpec[] = [
     // Even of an active list it rewrites the row (updated_at): it only ever names the victim's.
     writes: 'never',
     base: () => ({ id: '<<LIST>>' }),
+  },
+  {
+    field: 'skipOccurrence',
+    operation: 'mutation',
+    vars: { id: 'TaskId!' },
+    call: 'skipOccurrence(id: $id)',
+    selection: '{ id dueAt dueDate version }',
+    returns: 'Task',
+    writes: 'never',
+    base: () => ({ id: '<<TASK>>' }),
   },
   {
     field: 'uncompleteTask',
@@ -1316,7 +1330,11 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
         ['not base64 at all', '!!!***', kind === 'NodeId' ? 'unknown' : 'invalid'],
       ];
       const [label, forged, verdict] = variants[n % variants.length]!;
-      return { category: 'forged-id', label: `${label} for ${pathText(leaf.path)}`, verdict, vars: setAt(base, leaf.path, forged) };
+      const key = leaf.path[leaf.path.length - 1] as string;
+      const alone = op.oneOf?.includes(key)
+        ? op.oneOf.filter((other) => other !== key).reduce((vars, other) => setAt(vars, [...leaf.path.slice(0, -1), other], null), base)
+        : base;
+      return { category: 'forged-id', label: `${label} for ${pathText(leaf.path)}`, verdict, vars: setAt(alone, leaf.path, forged) };
     },
   },
   'forged-cursor': {
