@@ -55,6 +55,7 @@ export function scopeToViewer(prisma: PrismaClient, viewerId: string) {
       tag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       taskTag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       list: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
+      reminder: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       user: {
         $allOperations: ({ operation, args, query }) => {
           if (operation.startsWith('create') || operation === 'upsert') throw new Error('users are created by signUp, not through a viewer');

@@ -4,6 +4,7 @@ import type { TypedEventTarget } from '@graphql-yoga/typed-event-target';
 // Reminder events, keyed by the owner's user id so a subscriber can only ever hear its own topic.
 export interface ReminderEvent {
   taskId: string;
+  reminderId: string;
 }
 
 export type PubSubChannels = {

@@ -42,6 +42,7 @@ const OWNER_COLUMN: Record<keyof DB, string> = {
   tags: 'user_id',
   task_tags: 'user_id',
   lists: 'user_id',
+  reminders: 'user_id',
 };
 
 const TABLES = Object.keys(OWNER_COLUMN).join('|');

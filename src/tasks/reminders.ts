@@ -4,7 +4,7 @@ import type { PubSub } from '../events/pubsub.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 
-// The reminder worker: the one unscoped reader of tasks. It serves every user, so it talks to the
+// The reminder worker: the one unscoped reader of reminders and tasks. It serves every user, so it talks to the
 // database with the raw client, never through a viewer-scoped one.
 
 export const DEFAULT_REMINDER_BATCH_SIZE = 100;
@@ -27,6 +27,7 @@ export interface ReminderWorker {
 
 interface ClaimedReminder {
   id: string;
+  task_id: string;
   user_id: string;
 }
 
@@ -34,21 +35,27 @@ interface ClaimedReminder {
  * Claims up to `batchSize` due reminders and marks them sent, in one statement. FOR UPDATE SKIP LOCKED
  * lets any number of workers share the table: a row another worker holds is skipped, and a row another
  * worker has just marked fails the WHERE re-check PostgreSQL makes on locking, so each reminder is
- * claimed exactly once. ORDER BY remind_at walks tasks_reminder_due_idx (the partial index) oldest first.
- * Only reminder_sent_at is written: the version trigger ignores that column, so clients holding the
- * task's version for an update do not get a spurious CONFLICT.
+ * claimed exactly once. ORDER BY fire_at walks reminders_due_idx (the partial index) oldest first. A
+ * completed task's reminders wait (reopening it brings them back). The first absolute reminder is
+ * also marked on its task (reminderSentAt); the version trigger ignores that column.
  */
 export function claimDueReminders(batchSize: number): Prisma.Sql {
   return Prisma.sql`
-    UPDATE tasks SET reminder_sent_at = now()
-    WHERE id IN (
-      SELECT id FROM tasks
-      WHERE remind_at <= now() AND reminder_sent_at IS NULL AND completed = false
-      ORDER BY remind_at
-      LIMIT ${batchSize}
-      FOR UPDATE SKIP LOCKED
+    WITH claimed AS (
+      UPDATE reminders SET sent_at = now()
+      WHERE id = ANY(ARRAY(
+        SELECT r.id FROM reminders r JOIN tasks t ON t.id = r.task_id AND t.user_id = r.user_id
+        WHERE r.fire_at <= now() AND r.sent_at IS NULL AND NOT t.completed
+        ORDER BY r.fire_at
+        LIMIT ${batchSize}
+        FOR UPDATE OF r SKIP LOCKED
+      ))
+      RETURNING id, task_id, user_id, is_primary, sent_at
+    ), primary_sent AS (
+      UPDATE tasks SET reminder_sent_at = claimed.sent_at FROM claimed
+      WHERE claimed.is_primary AND tasks.id = claimed.task_id AND tasks.user_id = claimed.user_id
     )
-    RETURNING id, user_id`;
+    SELECT id, task_id, user_id FROM claimed`;
 }
 
 export function startReminderWorker(options: ReminderWorkerOptions): ReminderWorker {
@@ -62,7 +69,7 @@ export function startReminderWorker(options: ReminderWorkerOptions): ReminderWor
   async function claimBatch(): Promise<number> {
     const claimed = await prisma.$queryRaw<ClaimedReminder[]>(claimDueReminders(batchSize));
     // Marked sent before published: a crash in between loses a reminder rather than sending it twice.
-    for (const reminder of claimed) pubsub.publish('reminderDue', reminder.user_id, { taskId: reminder.id });
+    for (const reminder of claimed) pubsub.publish('reminderDue', reminder.user_id, { taskId: reminder.task_id, reminderId: reminder.id });
     return claimed.length;
   }
 

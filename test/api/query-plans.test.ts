@@ -200,7 +200,7 @@ describe(`query plans on ${USERS * TASKS_PER_USER} tasks`, () => {
   it('the reminder scan walks the partial reminder index', async () => {
     const claim = claimDueReminders(100);
     const text = await plan(claim.text, claim.values);
-    expect(text).toMatch(/tasks_reminder_due_idx/);
-    expect(text).not.toMatch(/Seq Scan on tasks/);
+    expect(text).toMatch(/reminders_due_idx/);
+    expect(text).not.toMatch(/Seq Scan on (tasks|reminders)/);
   });
 });

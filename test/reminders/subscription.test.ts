@@ -55,7 +55,7 @@ describe('reminderDue subscription over SSE', () => {
     const annTask = await dueTask(ann.token, 'Ann: water the plants');
     expect(await reminders.runOnce()).toBe(1);
     // Routed on the owner's topic (the scoped read in the resolver is a second line of defence).
-    expect(events.published.at(-1)).toEqual({ userId: uuidOf(ann.userId), taskId: uuidOf(annTask.id) });
+    expect(events.published.at(-1)).toMatchObject({ userId: uuidOf(ann.userId), taskId: uuidOf(annTask.id) });
     const received = await annStream.next();
     expect(received.errors).toBeUndefined();
     expect(received.data).toEqual({ reminderDue: { id: annTask.id, title: annTask.title, remindAt: annTask.remindAt, reminderSentAt: expect.any(String) } });

@@ -171,7 +171,7 @@ describe('reminder worker', () => {
     }
   });
 
-  it('claims through the partial index tasks_reminder_due_idx', async () => {
+  it('claims through the partial index reminders_due_idx', async () => {
     const claim = claimDueReminders(100);
     const client = await app.pool.connect();
     try {
@@ -179,7 +179,7 @@ describe('reminder worker', () => {
       // The test table is tiny; forbid the sequential scan so the plan shows whether the index can serve.
       await client.query('SET LOCAL enable_seqscan = off');
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${claim.text}`, claim.values);
-      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/tasks_reminder_due_idx/);
+      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/reminders_due_idx/);
     } finally {
       await client.query('ROLLBACK');
       client.release();

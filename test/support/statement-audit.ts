@@ -14,7 +14,7 @@ import pg from 'pg';
 // token such a request carries, the account it concerns is not yet its viewer's. A request without a
 // token reads as the nil UUID, whom no row belongs to.
 
-const OWNER: Record<string, string> = { users: 'id', tasks: 'user_id', tags: 'user_id', task_tags: 'user_id', lists: 'user_id' };
+const OWNER: Record<string, string> = { users: 'id', tasks: 'user_id', tags: 'user_id', task_tags: 'user_id', lists: 'user_id', reminders: 'user_id' };
 const NOBODY = '00000000-0000-0000-0000-000000000000';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCANS = new Set(['Seq Scan', 'Index Scan', 'Index Only Scan', 'Bitmap Heap Scan', 'Tid Scan', 'Tid Range Scan', 'Sample Scan']);
@@ -136,7 +136,7 @@ export async function judgeStatements(connectionString: string, statements: Reco
       columns.set(table, rows.map((row) => row.attname));
     }
     for (const statement of statements) {
-      if (!/\b(users|tasks|tags|task_tags|lists)\b/.test(statement.text) || /^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|DEALLOCATE)\b/i.test(statement.text)) continue;
+      if (!/\b(users|tasks|tags|task_tags|lists|reminders)\b/.test(statement.text) || /^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|DEALLOCATE)\b/i.test(statement.text)) continue;
       let plan: PlanNode;
       try {
         const { rows } = await client.query({ text: `EXPLAIN (VERBOSE, FORMAT JSON) ${statement.text}`, values: statement.values });
