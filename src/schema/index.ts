@@ -6,6 +6,7 @@ import './user.js';
 import './list.js';
 import './auth.js';
 import './reminder.js';
+import './quick-add.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

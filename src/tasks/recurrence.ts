@@ -2,6 +2,7 @@
 // as a default export; named imports would type-check but fail at runtime.
 import rrulePackage from 'rrule';
 import type { Options } from 'rrule';
+import { toWallClock, wallClockToInstant } from '../time/wall-clock.js';
 
 const { RRule } = rrulePackage;
 
@@ -226,47 +227,6 @@ export function nextOccurrence(args: { rule: string; timeZone: string; seriesSta
 export function shiftReminder(args: { remindAt: Date | null; dueAt: Date; nextDueAt: Date }): Date | null {
   if (args.remindAt === null) return null;
   return new Date(args.nextDueAt.getTime() + (args.remindAt.getTime() - args.dueAt.getTime()));
-}
-
-const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The instant's local date and time in `timeZone`, encoded as if it were UTC. */
-function toWallClock(instant: number, timeZone: string): number {
-  let format = wallClockFormats.get(timeZone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    wallClockFormats.set(timeZone, format);
-  }
-  const fields: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
-  for (const part of format.formatToParts(instant)) fields[part.type] = Number(part.value);
-  const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = fields;
-  const milliseconds = ((instant % 1000) + 1000) % 1000;
-  return Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
-}
-
-/**
- * The instant at which clocks in `timeZone` show `wallClock`. A time repeated when clocks
- * fall back resolves to its first (earlier) instant; a time skipped when clocks spring
- * forward resolves to the instant after the gap (02:30 becomes 03:30), as RFC 5545 and
- * Temporal's "compatible" disambiguation do.
- */
-function wallClockToInstant(wallClock: number, timeZone: string): number {
-  const offsetAt = (instant: number) => toWallClock(instant, timeZone) - instant;
-  const offsetBefore = offsetAt(wallClock - DAY_MS);
-  const offsetAfter = offsetAt(wallClock + DAY_MS);
-  const matches = [wallClock - offsetBefore, wallClock - offsetAfter].filter(
-    (instant) => toWallClock(instant, timeZone) === wallClock,
-  );
-  return matches.length > 0 ? Math.min(...matches) : wallClock - offsetBefore;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   TagDocument,
   TaskDocument,
   TasksDocument,
+  QuickAddTaskDocument,
   SkipOccurrenceDocument,
   UncompleteTaskDocument,
   UpdateTagDocument,
@@ -151,6 +152,7 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       (list: string) => app.graphql(MoveListDocument, { input: { id: list } }, as),
       (list: string) => app.graphql(MoveListDocument, { input: { id: malloryInbox, afterId: list } }, as),
       (list: string) => app.graphql(CreateTreeTaskDocument, { input: { title: 'in', listId: list } }, as),
+      (list: string) => app.graphql(QuickAddTaskDocument, { input: { text: 'in tomorrow', listId: list } }, as),
       (list: string) => app.graphql(MoveTaskDocument, { input: { id: malloryTask, listId: list } }, as),
       (list: string) => app.graphql(MoveTasksDocument, { input: { ids: [malloryTask], listId: list } }, as),
     ];

@@ -584,7 +584,7 @@ describe('hostile input', () => {
     const expectedTasks = new Map<string, { title: string; description: string }>();
     expectedTasks.set(rawId(context.decoy.taskId), { title: 'decoy task', description: '' });
     context.sandbox.taskIds.forEach((id, i) => expectedTasks.set(rawId(id), { title: `sandbox task ${i}`, description: `sandbox ${i}` }));
-    for (const write of [...of('createTask'), ...of('updateTask')]) {
+    for (const write of [...of('createTask'), ...of('quickAddTask'), ...of('updateTask')]) {
       expectedTasks.set(rawId(String(write.value.id)), { title: String(write.value.title), description: String(write.value.description) });
     }
     const { rows: tasks } = await app.pool.query<{ id: string; title: string; description: string }>(
@@ -598,6 +598,8 @@ describe('hostile input', () => {
     expectedTags.set(rawId(context.decoy.tagId), 'decoy');
     context.sandbox.tagIds.forEach((id, i) => expectedTags.set(rawId(id), `sandbox tag ${i}`));
     for (const write of [...of('createTag'), ...of('updateTag')]) expectedTags.set(rawId(String(write.value.id)), String(write.value.name));
+    // Quick add creates the tags its text names: they come back on its task.
+    for (const write of of('quickAddTask')) for (const tag of (write.value.tags ?? []) as { id: string; name: string }[]) expectedTags.set(rawId(tag.id), tag.name);
     const { rows: tags } = await app.pool.query<{ id: string; name: string }>('SELECT id, name FROM tags WHERE user_id = $1', [attackerId]);
     expect(byId(tags), unaccounted(tags.map((tag) => ({ id: tag.id, text: tag.name })), expectedTags)).toEqual(byId([...expectedTags].map(([id, name]) => ({ id, name }))));
 
@@ -640,9 +642,14 @@ describe('hostile input', () => {
       }
     }
 
-    // task_tags: only the decoy's link among the attacker's tasks.
-    const { rows: links } = await app.pool.query('SELECT task_id, tag_id FROM task_tags WHERE task_id IN (SELECT id FROM tasks WHERE user_id = $1)', [attackerId]);
-    expect(links).toEqual([{ task_id: rawId(context.decoy.taskId), tag_id: rawId(context.decoy.tagId) }]);
+    // task_tags: the decoy's link, and the tags quick add put on the tasks it created, among the attacker's tasks.
+    const byLink = (a: { task_id: string; tag_id: string }, b: { task_id: string; tag_id: string }) => (a.task_id + a.tag_id < b.task_id + b.tag_id ? -1 : 1);
+    const expectedLinks = [
+      { task_id: rawId(context.decoy.taskId), tag_id: rawId(context.decoy.tagId) },
+      ...of('quickAddTask').flatMap((write) => ((write.value.tags ?? []) as { id: string }[]).map((tag) => ({ task_id: rawId(String(write.value.id)), tag_id: rawId(tag.id) }))),
+    ];
+    const { rows: links } = await app.pool.query<{ task_id: string; tag_id: string }>('SELECT task_id, tag_id FROM task_tags WHERE task_id IN (SELECT id FROM tasks WHERE user_id = $1)', [attackerId]);
+    expect([...links].sort(byLink)).toEqual(expectedLinks.sort(byLink));
 
     // Users: the victim, the attacker and the accounts the successful signUps answered with.
     const signedUp = of('signUp').map((write) => write.value.user as { id: string; email: string; name: string | null });

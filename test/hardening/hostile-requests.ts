@@ -67,6 +67,7 @@ type Verdict = 'valid' | 'invalid' | 'foreign' | 'unknown';
 
 export type WriteKind =
   | 'createTask'
+  | 'quickAddTask'
   | 'createTag'
   | 'createList'
   | 'signUp'
@@ -169,6 +170,7 @@ const INPUTS: Record<string, Record<string, string>> = {
   MoveTaskInput: { id: 'TaskId!', listId: 'ListId', parentId: 'TaskId', afterId: 'TaskId', beforeId: 'TaskId' },
   UpdateTasksInput: { ids: '[TaskId!]!', priority: 'Priority', dueAt: 'DateTime', addTagIds: '[TagId!]', removeTagIds: '[TagId!]' },
   MoveTasksInput: { ids: '[TaskId!]!', listId: 'ListId!', parentId: 'TaskId' },
+  QuickAddInput: { text: 'Title!', listId: 'ListId', idempotencyKey: 'Key' },
   SignUpInput: { email: 'Email!', password: 'Password!', name: 'Name', timeZone: 'TimeZone' },
   SignInInput: { email: 'Email!', password: 'Secret!' },
   UpdateMeInput: { name: 'Name', timeZone: 'TimeZone' },
@@ -455,6 +457,26 @@ const OPS: OpSpec[] = [
         idempotencyKey: `task-key-${n}`,
       },
     }),
+  },
+  {
+    field: 'quickAddTask',
+    operation: 'mutation',
+    vars: { input: 'QuickAddInput!' },
+    call: 'quickAddTask(input: $input)',
+    selection: TASK_SELECTION,
+    returns: 'Task',
+    writes: 'always',
+    base: (n) => ({ input: { text: `Quick ${n} tomorrow 5pm @quick p3`, listId: '<<HOME>>' } }),
+  },
+  {
+    field: 'parseQuickAdd',
+    operation: 'query',
+    vars: { text: 'Title!' },
+    call: 'parseQuickAdd(text: $text)',
+    selection: '{ title dueAt dueDate recurrence priority list { id name } tags { id name } newTagNames }',
+    returns: 'Payload',
+    writes: 'never',
+    base: (n) => ({ text: `Plan ${n} every monday #Home @quick !high` }),
   },
   {
     field: 'deleteAccount',
