@@ -96,6 +96,8 @@ export function taskFilterInput(filter: TaskFilterArgs | null | undefined): Task
   if (filter.topLevel != null) input.topLevel = filter.topLevel;
   const search = filter.search?.trim();
   if (search && search.length > MAX_SEARCH_LENGTH) throw badInput([{ path: 'filter.search', message: `at most ${MAX_SEARCH_LENGTH} characters` }]);
+  // No stored text holds NUL, and PostgreSQL refuses it in a parameter: nothing to search for.
+  if (search?.includes('\u0000')) throw badInput([{ path: 'filter.search', message: 'must not contain NUL (\\u0000) characters' }]);
   // ILIKE's wildcards in the term match themselves: "100%" means "100%".
   if (search) input.search = bound(`%${search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`);
   return input;

@@ -172,6 +172,27 @@ function claimAndContinue(context: ViewerContext, statements: Statements, tasks:
           .columns(['task_id', 'tag_id', 'user_id'])
           .expression(db.selectFrom('next').innerJoin('task_tags as link', 'link.task_id', 'next.generated_from_id').select(['next.id', 'link.tag_id', 'next.user_id'] as never)),
       )
+      // The other reminders come along: a relative one as it is (the database sets when it fires), an
+      // absolute one as far after the next due date as it was after this one. (remind_at, the first
+      // absolute one, is shifted above and mirrored by the database.)
+      .with('next_reminders', (db) =>
+        db
+          .insertInto('reminders')
+          .columns(['user_id', 'task_id', 'at', 'minutes_before'])
+          .expression(
+            db
+              .selectFrom('next')
+              .innerJoin('claimed as done', 'done.id' as never, 'next.generated_from_id' as never)
+              .innerJoin('reminders as r', (join) => join.onRef('r.task_id' as never, '=', 'done.id' as never).onRef('r.user_id' as never, '=', 'done.user_id' as never))
+              .select([
+                'next.user_id',
+                'next.id',
+                sql`r.at + (COALESCE(next.due_at, next.due_date::timestamptz) - COALESCE(done.due_at, done.due_date::timestamptz))`.as('at'),
+                'r.minutes_before',
+              ] as never)
+              .where(sql<SqlBool>`NOT r.is_primary`) as never,
+          ),
+      )
       // The subtrees under the completed tasks, each row with the id of its copy and its copy's parent.
       .withRecursive('subtree(old_id, new_id, new_parent, list_id)', (db) => {
         const level = (parent: 'next' | 'subtree') =>
@@ -304,6 +325,12 @@ export async function uncompleteTask(context: ViewerContext, id: string): Promis
 
 const SKIP = {};
 
+/** How far the next occurrence is from this one, in milliseconds. */
+function shiftOf(task: ReadTask, next: NextOccurrence): number {
+  const instant = (dueAt: Date | null, dueDate: string | null) => (dueAt ? dueAt.getTime() : Date.parse(`${dueDate}T00:00:00Z`));
+  return instant(next.dueAt, next.dueDate) - instant(task.dueAt, task.dueDate);
+}
+
 /**
  * Moves a recurring task to its next occurrence without completing it: its due date (of its kind), its
  * reminder with the same lead, and the rest of its series. The write is conditional on the version
@@ -325,8 +352,16 @@ export async function skipOccurrence(context: ViewerContext, id: string): Promis
       remindAt: bound(next.remindAt?.toISOString() ?? null),
       recurrence: bound(next.recurrence),
     };
-    const [row] = await reads.statements.run(SKIP, context.viewer.id, input, (env, values) =>
+    const [row] = await reads.statements.run(SKIP, context.viewer.id, { ...input, shift: bound(shiftOf(task, next)) }, (env, values) =>
       env.q
+        // Absolute reminders beside remind_at keep their lead; relative ones follow the due date in the database.
+        .with('shifted', (db) =>
+          db
+            .updateTable('reminders')
+            .set({ at: sql`at + ${values.shift}::bigint * interval '1 millisecond'`, sent_at: null } as never)
+            .where('task_id', '=', values.id as never)
+            .where(sql<SqlBool>`at IS NOT NULL AND NOT is_primary`),
+        )
         .updateTable('tasks')
         .set({
           due_at: sql`${values.dueAt}::timestamptz`,

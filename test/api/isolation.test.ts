@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AddReminderDocument,
+  DeleteReminderDocument,
+  SnoozeReminderDocument,
   ArchiveListDocument,
   CompleteTasksDocument,
   CreateListDocument,
@@ -42,6 +45,7 @@ let app: TestApp;
 let alice: Awaited<ReturnType<TestApp['signUp']>>;
 let mallory: Awaited<ReturnType<TestApp['signUp']>>;
 let aliceTask: string;
+let aliceReminder: string;
 let aliceTag: string;
 let malloryTask: string;
 let malloryTag: string;
@@ -63,7 +67,8 @@ async function snapshot() {
   const lists = await app.pool.query('SELECT id, user_id, name, color, position, archived_at, version FROM lists ORDER BY id');
   const places = await app.pool.query('SELECT id, list_id, parent_id, position FROM tasks ORDER BY id');
   const users = await app.pool.query('SELECT id, email, name, updated_at FROM users ORDER BY id');
-  return { tasks: tasks.rows, tags: tags.rows, users: users.rows, lists: lists.rows, places: places.rows };
+  const reminders = await app.pool.query('SELECT id, task_id, at, minutes_before, fire_at, sent_at FROM reminders ORDER BY id');
+  return { tasks: tasks.rows, tags: tags.rows, users: users.rows, lists: lists.rows, places: places.rows, reminders: reminders.rows };
 }
 
 beforeAll(async () => {
@@ -78,6 +83,7 @@ beforeAll(async () => {
       { token: alice.token },
     )
   ).data!.createTask.id;
+  aliceReminder = (await app.graphql(AddReminderDocument, { input: { taskId: aliceTask, minutesBefore: 30 } }, { token: alice.token })).data!.addReminder.id;
   malloryTag = (await app.graphql(CreateTagDocument, { input: { name: 'mine' } }, { token: mallory.token })).data!.createTag.id;
   malloryTask = (await app.graphql(CreateTaskDocument, { input: { title: 'Mallory' } }, { token: mallory.token })).data!.createTask.id;
   aliceList = (await app.graphql(CreateListDocument, { input: { name: 'Alice list' } }, { token: alice.token })).data!.createList.id;
@@ -125,6 +131,7 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       (task: string) => app.graphql(CompleteTaskDocument, { id: task }, as),
       (task: string) => app.graphql(UncompleteTaskDocument, { id: task }, as),
       (task: string) => app.graphql(SkipOccurrenceDocument, { id: task }, as),
+      (task: string) => app.graphql(AddReminderDocument, { input: { taskId: task, minutesBefore: 5 } }, as),
       (task: string) => app.graphql(SetTaskTagsDocument, { taskId: task, tagIds: [] }, as),
       (task: string) => app.graphql(MoveTaskDocument, { input: { id: task } }, as),
       (task: string) => app.graphql(MoveTaskDocument, { input: { id: malloryTask, afterId: task } }, as),
@@ -166,6 +173,17 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       expect((await app.graphql(ListDocument, { id: list }, as)).data!.list).toBeNull();
       expect((await app.graphql(TasksDocument, { first: 10, filter: { listIds: [list] } }, as)).data!.tasks.edges).toEqual([]);
     }
+    const MISSING_REMINDER = Buffer.from('Reminder:00000000-0000-4000-8000-000000000000').toString('base64');
+    const reminderAttempts = [
+      (reminder: string) => app.graphql(DeleteReminderDocument, { id: reminder }, as),
+      (reminder: string) => app.graphql(SnoozeReminderDocument, { id: reminder, until: '2031-01-01T00:00:00.000Z' }, as),
+    ];
+    for (const attempt of reminderAttempts) {
+      const theirs = await attempt(aliceReminder);
+      expect(errorCodes(theirs)).toEqual(['NOT_FOUND']);
+      expect(withoutIds(theirs.errors![0]!.message)).toBe(withoutIds((await attempt(MISSING_REMINDER)).errors![0]!.message));
+    }
+    expect((await app.graphql(NodesDocument, { ids: [aliceReminder] }, as)).data!.nodes).toEqual([null]);
     const tagAttempts = [
       (tag: string) => app.graphql(UpdateTagDocument, { input: { id: tag, name: 'pwned' } }, as),
       (tag: string) => app.graphql(DeleteTagDocument, { id: tag }, as),

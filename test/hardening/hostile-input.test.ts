@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AddReminderDocument,
   CompleteTaskDocument,
   CreateListDocument,
   CreateTagDocument,
@@ -113,6 +114,7 @@ async function victimRows() {
     tags: await query('SELECT * FROM tags WHERE user_id = $1 ORDER BY id'),
     lists: await query('SELECT * FROM lists WHERE user_id = $1 ORDER BY id'),
     taskTags: await query('SELECT * FROM task_tags WHERE task_id IN (SELECT id FROM tasks WHERE user_id = $1) ORDER BY task_id, tag_id'),
+    reminders: await query('SELECT * FROM reminders WHERE user_id = $1 ORDER BY id'),
   };
 }
 
@@ -122,6 +124,7 @@ async function decoyRows() {
     tag: (await app.pool.query('SELECT * FROM tags WHERE id = $1', [rawId(context.decoy.tagId)])).rows,
     list: (await app.pool.query('SELECT * FROM lists WHERE id = $1', [rawId(context.decoy.listId)])).rows,
     taskTags: (await app.pool.query('SELECT * FROM task_tags WHERE task_id = $1 ORDER BY tag_id', [rawId(context.decoy.taskId)])).rows,
+    reminders: (await app.pool.query('SELECT * FROM reminders WHERE task_id = $1 ORDER BY id', [rawId(context.decoy.taskId)])).rows,
   };
 }
 
@@ -183,6 +186,10 @@ beforeAll(async () => {
   const decoyTask = (
     await app.graphql(CreateTaskDocument, { input: { title: 'decoy task', dueAt: '2031-01-01T00:00:00.000Z', tagIds: [decoyTag], listId: decoyList } }, as(attacker.token))
   ).data!.createTask.id;
+  const decoyReminder = (await app.graphql(AddReminderDocument, { input: { taskId: decoyTask, minutesBefore: 10 } }, as(attacker.token))).data!.addReminder.id;
+  const victimReminders = (await app.pool.query<{ id: string }>('SELECT id FROM reminders WHERE user_id = $1', [rawId(victim.userId)])).rows.map((row) =>
+    Buffer.from(`Reminder:${row.id}`).toString('base64'),
+  );
   const homeList = (await app.graphql(CreateListDocument, { input: { name: 'home' } }, as(attacker.token))).data!.createList.id;
   attackerInbox = (await app.graphql(ListsDocument, {}, as(attacker.token))).data!.inbox.id;
   const sandboxTasks: string[] = Array(SANDBOX_SIZE);
@@ -202,8 +209,8 @@ beforeAll(async () => {
 
   context = {
     attacker: { token: attacker.token, userId: attacker.userId, email: attacker.email, listId: homeList },
-    victim: { userId: victim.userId, email: victim.email, taskIds: victimTasks, tagIds: victimTags, listIds: [victimList, victimInbox], inboxId: victimInbox },
-    decoy: { taskId: decoyTask, tagId: decoyTag, listId: decoyList },
+    victim: { userId: victim.userId, email: victim.email, taskIds: victimTasks, tagIds: victimTags, listIds: [victimList, victimInbox], inboxId: victimInbox, reminderIds: victimReminders },
+    decoy: { taskId: decoyTask, tagId: decoyTag, listId: decoyList, reminderId: decoyReminder },
     sandbox: { taskIds: sandboxTasks, tagIds: sandboxTags, listIds: sandboxLists },
     cursor,
   };

@@ -50,9 +50,9 @@ export interface HostileContext {
   /** `listId`: a list of the attacker's own that valid creates put tasks in and valid moves use as an anchor. */
   attacker: { token: string; userId: string; email: string; listId: string };
   /** `listIds`: the victim's lists, `inboxId` among them (to anyone else its id must read as missing, not as an Inbox). */
-  victim: { userId: string; email: string; taskIds: string[]; tagIds: string[]; listIds: string[]; inboxId: string };
+  victim: { userId: string; email: string; taskIds: string[]; tagIds: string[]; listIds: string[]; inboxId: string; reminderIds: string[] };
   /** The attacker's own task, tag and list that only invalid requests ever target: they must not change. */
-  decoy: { taskId: string; tagId: string; listId: string };
+  decoy: { taskId: string; tagId: string; listId: string; reminderId: string };
   /** The attacker's own tasks, tags and lists, each the target of at most one update that may succeed. */
   sandbox: { taskIds: string[]; tagIds: string[]; listIds: string[] };
   /** A real cursor of one of the attacker's tasks (its id inside is forged into other cursors). */
@@ -128,10 +128,11 @@ const KIND_TO_GRAPHQL: Record<string, string> = {
   TaskId: 'ID',
   TagId: 'ID',
   ListId: 'ID',
+  ReminderId: 'ID',
   NodeId: 'ID',
 };
 const STRING_KINDS = new Set(Object.keys(KIND_TO_GRAPHQL));
-const ID_KINDS = new Set(['TaskId', 'TagId', 'ListId', 'NodeId']);
+const ID_KINDS = new Set(['TaskId', 'TagId', 'ListId', 'ReminderId', 'NodeId']);
 const ENUMS: Record<string, string[]> = {
   Priority: ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT'],
   TaskOrderField: ['DUE_AT', 'PRIORITY', 'CREATED_AT', 'UPDATED_AT', 'TITLE', 'POSITION'],
@@ -171,6 +172,7 @@ const INPUTS: Record<string, Record<string, string>> = {
   UpdateTasksInput: { ids: '[TaskId!]!', priority: 'Priority', dueAt: 'DateTime', addTagIds: '[TagId!]', removeTagIds: '[TagId!]' },
   MoveTasksInput: { ids: '[TaskId!]!', listId: 'ListId!', parentId: 'TaskId' },
   QuickAddInput: { text: 'Title!', listId: 'ListId', idempotencyKey: 'Key' },
+  AddReminderInput: { taskId: 'TaskId!', at: 'DateTime' },
   SignUpInput: { email: 'Email!', password: 'Password!', name: 'Name', timeZone: 'TimeZone' },
   SignInInput: { email: 'Email!', password: 'Secret!' },
   UpdateMeInput: { name: 'Name', timeZone: 'TimeZone' },
@@ -231,7 +233,7 @@ interface OpSpec {
   sse?: boolean;
   /**
    * The valid request; ids are placeholders resolved per target (victim, decoy or sandbox): <<TASK>>,
-   * <<TAG>>, <<LIST>>, <<NODE>>; <<HOME>> is always the attacker's own list (see HostileContext).
+   * <<TAG>>, <<LIST>>, <<REMINDER>>, <<NODE>>; <<HOME>> is always the attacker's own list (see HostileContext).
    */
   base(n: number): Record<string, unknown>;
 }
@@ -457,6 +459,36 @@ const OPS: OpSpec[] = [
         idempotencyKey: `task-key-${n}`,
       },
     }),
+  },
+  {
+    field: 'addReminder',
+    operation: 'mutation',
+    vars: { input: 'AddReminderInput!' },
+    call: 'addReminder(input: $input)',
+    selection: '{ id at minutesBefore fireAt sentAt }',
+    returns: 'Payload',
+    writes: 'never',
+    base: () => ({ input: { taskId: '<<TASK>>', at: '2031-01-01T00:00:00.000Z' } }),
+  },
+  {
+    field: 'deleteReminder',
+    operation: 'mutation',
+    vars: { id: 'ReminderId!' },
+    call: 'deleteReminder(id: $id)',
+    selection: '',
+    returns: 'Scalar',
+    writes: 'never',
+    base: () => ({ id: '<<REMINDER>>' }),
+  },
+  {
+    field: 'snoozeReminder',
+    operation: 'mutation',
+    vars: { id: 'ReminderId!', until: 'DateTime!' },
+    call: 'snoozeReminder(id: $id, until: $until)',
+    selection: '{ id fireAt sentAt }',
+    returns: 'Payload',
+    writes: 'never',
+    base: () => ({ id: '<<REMINDER>>', until: '2031-01-01T00:00:00.000Z' }),
   },
   {
     field: 'quickAddTask',
@@ -1325,9 +1357,10 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
       const victimTask = rng.pick(victim.taskIds);
       const victimTag = rng.pick(victim.tagIds);
       const victimList = rng.pick(victim.listIds);
-      const own = kind === 'TagId' ? victimTag : kind === 'ListId' ? victimList : victimTask;
-      const ownType = kind === 'TagId' ? 'Tag' : kind === 'ListId' ? 'List' : 'Task';
-      const wrongType = kind === 'TagId' ? victimTask : kind === 'ListId' ? victimTask : victimTag;
+      const victimReminder = rng.pick(victim.reminderIds);
+      const own = kind === 'TagId' ? victimTag : kind === 'ListId' ? victimList : kind === 'ReminderId' ? victimReminder : victimTask;
+      const ownType = kind === 'TagId' ? 'Tag' : kind === 'ListId' ? 'List' : kind === 'ReminderId' ? 'Reminder' : 'Task';
+      const wrongType = kind === 'TagId' ? victimTask : kind === 'ListId' ? victimTask : kind === 'ReminderId' ? victimTask : victimTag;
       // Where the contract ignores a missing id (lenientIds), another user's id is ignored the same way.
       const foreign: Verdict = op.lenientIds?.some((key) => leaf.path.includes(key)) ? 'unknown' : 'foreign';
       const variants: [string, string, Verdict][] = [
@@ -1780,13 +1813,14 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
       TAG: own('tag') ?? (target === 'victim' ? rng.pick(ctx.victim.tagIds) : ctx.decoy.tagId),
       NODE: target === 'victim' ? rng.pick([...ctx.victim.taskIds, ctx.victim.userId, ...ctx.victim.listIds]) : rng.pick([ctx.decoy.taskId, ctx.decoy.tagId, ctx.attacker.userId, ctx.decoy.listId]),
       LIST: own('list') ?? (target === 'victim' ? rng.pick(ctx.victim.listIds) : ctx.decoy.listId),
+      REMINDER: target === 'victim' ? rng.pick(ctx.victim.reminderIds) : ctx.decoy.reminderId,
     };
     const values: Record<string, string> = { ...ids, HOME: ctx.attacker.listId, ATTACKER_EMAIL: ctx.attacker.email };
     const resolve = (text: string) =>
       uniquify(text, index)
-        .replace(/<<(TASK|TAG|NODE|LIST|HOME|ATTACKER_EMAIL)>>/g, (_, name: string) => values[name]!)
+        .replace(/<<(TASK|TAG|NODE|LIST|REMINDER|HOME|ATTACKER_EMAIL)>>/g, (_, name: string) => values[name]!)
         // In a URL (GET) the placeholder arrives percent-encoded.
-        .replace(/%3C%3C(TASK|TAG|NODE|LIST|HOME|ATTACKER_EMAIL)%3E%3E/g, (_, name: string) => encodeURIComponent(values[name]!));
+        .replace(/%3C%3C(TASK|TAG|NODE|LIST|REMINDER|HOME|ATTACKER_EMAIL)%3E%3E/g, (_, name: string) => encodeURIComponent(values[name]!));
     const resolveBody = (value: string | Uint8Array | undefined): string | Uint8Array | undefined => {
       if (value === undefined) return undefined;
       if (typeof value === 'string') return resolve(value);

@@ -171,6 +171,47 @@ describe('reminder worker', () => {
     }
   });
 
+  it('delivers absolute, relative and all-day reminders of the same tasks once each, with two workers', async () => {
+    const a = worker({ batchSize: 7 });
+    const b = worker({ prisma: secondInstance.prisma, batchSize: 7 });
+    await Promise.all([a.worker.runOnce(), b.worker.runOnce()]);
+    const userIds = await insertUsers(3);
+    await app.pool.query(`UPDATE users SET time_zone = 'Asia/Tokyo' WHERE id = ANY($1::uuid[])`, [userIds]);
+    // Per user: 20 timed tasks due a minute ago with remindAt and two relative reminders, 20 all-day
+    // tasks due yesterday with one relative reminder, and one relative reminder that is not due yet.
+    await app.pool.query(
+      `WITH timed AS (
+         INSERT INTO tasks (user_id, title, due_at, remind_at)
+         SELECT u, 'timed ' || g, now() - interval '1 minute', now() - interval '2 minutes' FROM unnest($1::uuid[]) u, generate_series(1, 20) g
+         RETURNING id, user_id),
+       all_day AS (
+         INSERT INTO tasks (user_id, title, due_date)
+         SELECT u, 'all-day ' || g, (now() AT TIME ZONE 'Asia/Tokyo')::date - 1 FROM unnest($1::uuid[]) u, generate_series(1, 20) g
+         RETURNING id, user_id),
+       later AS (
+         INSERT INTO tasks (user_id, title, due_at) SELECT u, 'later', now() + interval '1 day' FROM unnest($1::uuid[]) u RETURNING id, user_id)
+       INSERT INTO reminders (user_id, task_id, minutes_before)
+       SELECT user_id, id, m FROM timed, unnest(ARRAY[5, 10]) m
+       UNION ALL SELECT user_id, id, 60 FROM all_day
+       UNION ALL SELECT user_id, id, 30 FROM later`,
+      [userIds],
+    );
+    const due = await app.pool.query<{ id: string }>('SELECT id FROM reminders WHERE user_id = ANY($1::uuid[]) AND fire_at <= now()', [userIds]);
+    // 3 users x (20 x 3 + 20): remindAt and two relative reminders per timed task, one per all-day task.
+    expect(due.rows).toHaveLength(240);
+
+    await Promise.all([a.worker.runOnce(), b.worker.runOnce(), a.worker.runOnce(), b.worker.runOnce()]);
+    await a.worker.runOnce();
+    const published = [...a.published, ...b.published].filter((event) => userIds.includes(event.userId));
+    expect(published).toHaveLength(240);
+    expect(new Set(published.map((event) => event.reminderId))).toEqual(new Set(due.rows.map((row) => row.id)));
+    const { rows } = await app.pool.query<{ unsent: number }>('SELECT count(*)::int AS unsent FROM reminders WHERE user_id = ANY($1::uuid[]) AND sent_at IS NULL', [userIds]);
+    expect(rows[0]!.unsent).toBe(3);
+    // remindAt's delivery shows on the task, as before.
+    const timed = await app.pool.query<{ sent: boolean }>(`SELECT bool_and(reminder_sent_at IS NOT NULL) AS sent FROM tasks WHERE user_id = ANY($1::uuid[]) AND title LIKE 'timed %'`, [userIds]);
+    expect(timed.rows[0]!.sent).toBe(true);
+  });
+
   it('claims through the partial index reminders_due_idx', async () => {
     const claim = claimDueReminders(100);
     const client = await app.pool.connect();
