@@ -18,7 +18,11 @@ const TASKS_PER_USER = 60;
 
 beforeAll(async () => {
   app = await createTestApp();
-  await app.pool.query(`
+  // On a connection of its own, without the server's timeouts: on a busy machine the inserts (and the
+  // triggers they fire) may take longer than a request is allowed.
+  const seeder = new pg.Client({ connectionString: app.database.url });
+  await seeder.connect();
+  await seeder.query(`
     INSERT INTO users (id, email) SELECT md5('plan-user-' || n)::uuid, 'plan-' || n || '@example.com' FROM generate_series(1, ${USERS}) n;
     INSERT INTO tags (id, user_id, name) SELECT md5('plan-tag-' || n)::uuid, md5('plan-user-' || n)::uuid, 'work' FROM generate_series(1, ${USERS}) n;
     INSERT INTO tasks (id, user_id, list_id, position, title, description, completed, completed_at, priority, due_at, remind_at)
@@ -36,7 +40,7 @@ beforeAll(async () => {
         FROM generate_series(1, ${USERS}) n, generate_series(1, ${TASKS_PER_USER}) k WHERE k % 2 = 0;
     UPDATE tasks SET reminder_sent_at = now() WHERE remind_at < now() - interval '2 hours';
     ANALYZE;
-  `);
+  `).finally(() => seeder.end());
   const userId = (await app.pool.query(`SELECT md5('plan-user-7')::uuid AS id`)).rows[0].id as string;
   token = await createTokens(app.config.jwt).issue(userId);
   tagGlobalId = Buffer.from(`Tag:${(await app.pool.query(`SELECT md5('plan-tag-7')::uuid AS id`)).rows[0].id}`).toString('base64');
