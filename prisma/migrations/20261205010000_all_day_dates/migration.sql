@@ -1,6 +1,10 @@
 -- All-day due dates. Adding nullable columns without a default rewrites nothing; the CHECK is added
 -- NOT VALID (no scan) and validated by the next migration under a lock that lets reads and writes go on.
 
+-- Waits at most 10 s for its locks: queued behind a long transaction, an ALTER would hold up every
+-- read and write of tasks behind it. Failing instead changes nothing; run the migration again.
+SET LOCAL lock_timeout = '10s';
+
 -- AlterTable
 ALTER TABLE "tasks" ADD COLUMN "due_date" DATE,
 ADD COLUMN "due_day_starts_at" TIMESTAMPTZ(3);

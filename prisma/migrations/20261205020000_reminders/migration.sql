@@ -1,6 +1,10 @@
 -- Several reminders per task. A new, empty table: nothing here locks tasks for long. Existing
 -- remind_at values become reminders in backfill.sql, in batches, before the next migration.
 
+-- Waits at most 10 s for its locks: queued behind a long transaction, an ALTER would hold up every
+-- read and write of tasks behind it. Failing instead changes nothing; run the migration again.
+SET LOCAL lock_timeout = '10s';
+
 -- CreateTable
 CREATE TABLE "reminders" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
