@@ -1,6 +1,7 @@
 import { sql, type SqlBool } from 'kysely';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
+import { viewerZone } from '../reads/calendar.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, param } from '../reads/sources.js';
 import { createTask } from '../tasks/task-writes.js';
@@ -31,17 +32,14 @@ const ZONE = {};
 const MATCHES = {};
 const NEW_TAGS = {};
 
-async function viewerZone(context: ViewerContext): Promise<string> {
-  const [row] = await context.services.reads.statements.run(ZONE, context.viewer.id, {}, (env) => {
-    const u = env.alias('users');
-    return from(env.q, u).select(sql`${col(u, 'time_zone')}`.as('zone'));
-  });
+async function zoneOf(context: ViewerContext): Promise<string> {
+  const [row] = await context.services.reads.statements.run(ZONE, context.viewer.id, {}, (env) => env.q.selectNoFrom([sql`${viewerZone(env)}`.as('zone')] as never));
   return (row?.zone as string | undefined) ?? 'UTC';
 }
 
 /** Reads `text` as quickAddTask would, writing nothing: two statements (the zone, then the names). */
 export async function planQuickAdd(context: ViewerContext, text: string): Promise<QuickAddPlan> {
-  const reading = parseQuickAdd(text, { timeZone: await viewerZone(context), now: new Date() });
+  const reading = parseQuickAdd(text, { timeZone: await zoneOf(context), now: new Date() });
   const names = reading.tagNames.filter((name) => name.length <= MAX_TAG_NAME);
   const input = { list: bound(reading.listName ?? ''), names: bound(names) };
   const [row] = await context.services.reads.statements.run(MATCHES, context.viewer.id, input, (env, values) => {

@@ -5,6 +5,7 @@ import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import type { Statements } from '../reads/statements.js';
 import type { QueryCreator } from '../reads/query-builder.js';
+import { viewerZone } from '../reads/calendar.js';
 import { bound } from '../reads/parameters.js';
 import { col, from, param, rowId, type AnySelect } from '../reads/sources.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
@@ -28,6 +29,8 @@ interface NextOccurrence {
   /** One of the two, like the task's own. */
   dueAt: Date | null;
   dueDate: string | null;
+  /** How far after this occurrence it is, in milliseconds. */
+  shiftMs: number;
   remindAt: Date | null;
   recurrence: string;
   /** Right after the completed task, among its siblings. */
@@ -51,6 +54,7 @@ function nextOf(task: ReadTask): NextOccurrence | null {
   return {
     dueAt: allDay ? null : next,
     dueDate: allDay ? next.toISOString().slice(0, 10) : null,
+    shiftMs: next.getTime() - due.getTime(),
     remindAt: shiftReminder({ remindAt: task.remindAt, dueAt: due, nextDueAt: next }),
     recurrence: remainingRule(task.recurrence),
     position: keyBetween(task.placeAfter, task.placeBefore),
@@ -67,12 +71,10 @@ async function readForCompletion(context: ViewerContext, statements: Statements,
   const { reads } = context.services;
   const rows = await statements.run(READ, context.viewer.id, { ids: bound(ids) }, (env, input) => {
     const t = env.alias('tasks');
-    const viewer = env.alias('users');
-    const timeZone = from(env.q, viewer).select(sql`${col(viewer, 'time_zone')}`.as('time_zone'));
     return from(env.q, t)
       .select([
         ...reads.model.rowSelections(env, t),
-        sql`(${timeZone})`.as('timeZone'),
+        sql`${viewerZone(env)}`.as('timeZone'),
         sql`${col(t, 'position')}`.as('placeAfter'),
         sql`${nextSiblingPosition(env, t)}`.as('placeBefore'),
       ])
@@ -325,11 +327,6 @@ export async function uncompleteTask(context: ViewerContext, id: string): Promis
 
 const SKIP = {};
 
-/** How far the next occurrence is from this one, in milliseconds. */
-function shiftOf(task: ReadTask, next: NextOccurrence): number {
-  const instant = (dueAt: Date | null, dueDate: string | null) => (dueAt ? dueAt.getTime() : Date.parse(`${dueDate}T00:00:00Z`));
-  return instant(next.dueAt, next.dueDate) - instant(task.dueAt, task.dueDate);
-}
 
 /**
  * Moves a recurring task to its next occurrence without completing it: its due date (of its kind), its
@@ -352,7 +349,7 @@ export async function skipOccurrence(context: ViewerContext, id: string): Promis
       remindAt: bound(next.remindAt?.toISOString() ?? null),
       recurrence: bound(next.recurrence),
     };
-    const [row] = await reads.statements.run(SKIP, context.viewer.id, { ...input, shift: bound(shiftOf(task, next)) }, (env, values) =>
+    const [row] = await reads.statements.run(SKIP, context.viewer.id, { ...input, shift: bound(next.shiftMs) }, (env, values) =>
       env.q
         // Absolute reminders beside remind_at keep their lead; relative ones follow the due date in the database.
         .with('shifted', (db) =>
