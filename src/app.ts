@@ -17,6 +17,7 @@ import { useRequestLog } from './http/request-log.js';
 import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
 import { createMetrics } from './http/metrics.js';
 import { useDirectReads } from './execution/direct-reads.js';
+import { useChangeNotices } from './sync/change-notices.js';
 import { createReads } from './reads/index.js';
 import type { StatementRunner } from './reads/statements.js';
 import { createDirectReadRequests } from './http/direct-read-requests.js';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDependencies) {
     }) as Plugin,
     useRequestLog(logger) as Plugin,
     useErrorReporting() as Plugin,
+    useChangeNotices(services.pubsub),
   ];
   const directReads = config.directReads ? useDirectReads(schema, services.reads, metrics.countDirectRead) : undefined;
   if (directReads) plugins.push(directReads.plugin);

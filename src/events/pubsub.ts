@@ -9,6 +9,8 @@ export interface ReminderEvent {
 
 export type PubSubChannels = {
   reminderDue: [userId: string, event: ReminderEvent];
+  /** A write of the user committed: their change feed has something new (src/sync/follow-changes.ts). */
+  changed: [userId: string, notice: true];
 };
 
 export function createEventPubSub(eventTarget?: TypedEventTarget<CustomEvent>) {

@@ -43,6 +43,8 @@ const OWNER_COLUMN: Record<keyof DB, string> = {
   task_tags: 'user_id',
   lists: 'user_id',
   reminders: 'user_id',
+  changes: 'user_id',
+  sync_counters: 'user_id',
 };
 
 const TABLES = Object.keys(OWNER_COLUMN).join('|');

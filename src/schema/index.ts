@@ -7,6 +7,7 @@ import './list.js';
 import './auth.js';
 import './reminder.js';
 import './quick-add.js';
+import './sync.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

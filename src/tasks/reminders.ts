@@ -70,6 +70,8 @@ export function startReminderWorker(options: ReminderWorkerOptions): ReminderWor
     const claimed = await prisma.$queryRaw<ClaimedReminder[]>(claimDueReminders(batchSize));
     // Marked sent before published: a crash in between loses a reminder rather than sending it twice.
     for (const reminder of claimed) pubsub.publish('reminderDue', reminder.user_id, { taskId: reminder.task_id, reminderId: reminder.id });
+    // A delivered reminder changed its task (Task.reminders[].sentAt): the owners' feeds have news.
+    for (const userId of new Set(claimed.map((reminder) => reminder.user_id))) pubsub.publish('changed', userId, true);
     return claimed.length;
   }
 
