@@ -125,6 +125,7 @@ const KIND_TO_GRAPHQL: Record<string, string> = {
   RRule: 'String',
   Search: 'String',
   Cursor: 'String',
+  SyncToken: 'String',
   TaskId: 'ID',
   TagId: 'ID',
   ListId: 'ID',
@@ -725,6 +726,27 @@ const OPS: OpSpec[] = [
     sandbox: 'task',
     lenientIds: ['removeTagIds'],
     base: () => ({ input: { ids: ['<<TASK>>'], priority: 'URGENT', dueAt: '2033-03-03T03:03:03.000Z', addTagIds: [], removeTagIds: ['<<TAG>>'] } }),
+  },
+  {
+    field: 'changes',
+    operation: 'query',
+    vars: { syncToken: 'SyncToken', first: 'PageSize' },
+    call: 'changes(syncToken: $syncToken, first: $first)',
+    selection: '{ changes { kind typename id at node { id ... on Task { title } } } syncToken hasMore }',
+    returns: 'Payload',
+    writes: 'never',
+    base: () => ({ syncToken: null, first: 20 }),
+  },
+  {
+    field: 'changes',
+    operation: 'subscription',
+    vars: { syncToken: 'SyncToken' },
+    call: 'changes(syncToken: $syncToken)',
+    selection: '{ change { kind id node { id } } syncToken }',
+    returns: 'Payload',
+    writes: 'never',
+    sse: true,
+    base: () => ({ syncToken: null }),
   },
   {
     field: 'reminderDue',
@@ -1389,7 +1411,10 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
       const alone = op.oneOf?.includes(key)
         ? op.oneOf.filter((other) => other !== key).reduce((vars, other) => setAt(vars, [...leaf.path.slice(0, -1), other], null), base)
         : base;
-      return { category: 'forged-id', label: `${label} for ${pathText(leaf.path)}`, verdict, vars: setAt(alone, leaf.path, forged) };
+      // A forged neighbour goes with the attacker's own (decoy) task: with another victim task it could
+      // name the moved task itself, a self-placement refused alike for every id, missing or not.
+      const neighbour = key === 'afterId' || key === 'beforeId';
+      return { category: 'forged-id', label: `${label} for ${pathText(leaf.path)}`, verdict, vars: setAt(alone, leaf.path, forged), ...(neighbour ? { target: 'decoy' as const } : {}) };
     },
   },
   'forged-cursor': {
