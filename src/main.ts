@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     : undefined;
   rateLimitRedis?.on('error', (error) => logger.warn({ err: error }, 'redis (rate limits) unavailable'));
   const shuttingDown = new AbortController();
+  // Every open subscription listens for the shutdown: thousands of them are expected, not a leak.
+  setMaxListeners(0, shuttingDown.signal);
   const yoga = createApp({
     config,
     prisma,

@@ -5,7 +5,8 @@ import { runConvergence } from '../support/convergence.js';
 // Two users, three devices each, writing at random over HTTP for a few seconds, while two clients per
 // user page `changes` at random moments and one per user follows the live subscription, dropping and
 // resuming it. Every copy, built only from what its client received, must equal the server's state.
-// `npm run bench:convergence` runs the same for longer.
+// `npm run bench:convergence` runs the same for longer (CONVERGENCE_SECONDS, default 60).
+const seconds = Number(process.env.CONVERGENCE_SECONDS ?? 4);
 
 let app: TestApp;
 beforeAll(async () => {
@@ -16,9 +17,9 @@ afterAll(async () => {
 });
 
 describe('sync convergence', () => {
-  it('leaves every client with exactly the server state of its own user', async () => {
+  it('leaves every client with exactly the server state of its own user', { timeout: seconds * 1000 + 60_000 }, async () => {
     const users = [await app.signUp('ann'), await app.signUp('ben')];
-    const report = await runConvergence(app, { users, devicesPerUser: 3, pagingClientsPerUser: 2, liveClientsPerUser: 1, durationMs: 4_000, seed: 7 });
+    const report = await runConvergence(app, { users, devicesPerUser: 3, pagingClientsPerUser: 2, liveClientsPerUser: 1, durationMs: seconds * 1000, seed: 7 });
     console.info(`convergence: ${report.mutations} mutations, ${report.changesReceived} changes received by ${report.clients.length} clients, ${report.liveReconnects} live connections`);
 
     expect(report.unexpectedErrors).toEqual([]);
