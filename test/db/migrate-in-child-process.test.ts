@@ -33,6 +33,7 @@ describe('migrations in a child process', () => {
     expect(lines.filter((line) => line.startsWith('backfill'))).toEqual([
       expect.stringMatching(/^backfill of \d+_lists done: 1 batches in \d+ s$/),
       expect.stringMatching(/^backfill of \d+_reminders done: 1 batches in \d+ s$/),
+      expect.stringMatching(/^backfill of \d+_change_feed done: 1 batches in \d+ s$/),
     ]);
     expect(await migrateInChildProcess(url)).toEqual([]);
   });

@@ -35,6 +35,14 @@ ALTER TABLE "sync_counters" ADD CONSTRAINT "sync_counters_user_id_fkey" FOREIGN 
 
 ALTER TABLE "changes" ADD CONSTRAINT "changes_typename" CHECK ("typename" IN ('Task', 'List', 'Tag'));
 
+-- The users whose rows a transaction recorded, for numbering at commit: kept in a transaction-local
+-- setting, since the deferred trigger must lock the users' counters in one order (by id) for all
+-- transactions, or two that changed the same users (the reminder worker's batches) could deadlock.
+CREATE FUNCTION "note_changed_users"(users UUID[]) RETURNS BOOLEAN LANGUAGE sql AS $$
+  SELECT users IS NULL OR set_config('sync.changed_users',
+    (coalesce(nullif(current_setting('sync.changed_users', true), ''), '{}')::uuid[] || users)::text, true) IS NOT NULL
+$$;
+
 -- Statement triggers record what a statement changed, as one upsert per statement. The row's number
 -- is cleared: the deferred trigger below gives it the transaction's number at commit. A concurrent
 -- writer of the same object waits on this row until the transaction ends, so each object's row says
@@ -42,40 +50,68 @@ ALTER TABLE "changes" ADD CONSTRAINT "changes_typename" CHECK ("typename" IN ('T
 
 -- A user being deleted takes their rows with them (the foreign key); their cascaded deletes record nothing.
 CREATE FUNCTION "record_task_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  noted BOOLEAN;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT n.user_id, 'Task', n.id, n.deleted_at IS NOT NULL FROM new_rows n
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT n.user_id, 'Task', n.id, n.deleted_at IS NOT NULL FROM new_rows n
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT n.user_id, 'Task', n.id, n.deleted_at IS NOT NULL FROM new_rows n JOIN old_rows o ON o.id = n.id
-     WHERE n IS DISTINCT FROM o
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT n.user_id, 'Task', n.id, n.deleted_at IS NOT NULL FROM new_rows n JOIN old_rows o ON o.id = n.id
+       WHERE n IS DISTINCT FROM o
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   ELSE
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT o.user_id, 'Task', o.id, true FROM old_rows o WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id)
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = true, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT o.user_id, 'Task', o.id, true FROM old_rows o WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id)
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = true, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   END IF;
   RETURN NULL;
 END $$;
 
 -- Lists and tags: the same, with the typename as the trigger's argument.
 CREATE FUNCTION "record_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  noted BOOLEAN;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT n.user_id, TG_ARGV[0], n.id, false FROM new_rows n
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = false, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT n.user_id, TG_ARGV[0], n.id, false FROM new_rows n
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = false, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT n.user_id, TG_ARGV[0], n.id, false FROM new_rows n JOIN old_rows o ON o.id = n.id
-     WHERE n IS DISTINCT FROM o
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = false, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT n.user_id, TG_ARGV[0], n.id, false FROM new_rows n JOIN old_rows o ON o.id = n.id
+       WHERE n IS DISTINCT FROM o
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = false, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   ELSE
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT o.user_id, TG_ARGV[0], o.id, true FROM old_rows o WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id)
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = true, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT o.user_id, TG_ARGV[0], o.id, true FROM old_rows o WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = o.user_id)
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = true, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   END IF;
   RETURN NULL;
 END $$;
@@ -83,20 +119,34 @@ END $$;
 -- A tag link or a reminder is part of its task (Task.tags, Task.reminders): the task changed. A task
 -- deleted in the same statement (a cascade) is no longer there and records nothing here.
 CREATE FUNCTION "record_task_part_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  noted BOOLEAN;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t WHERE t.id IN (SELECT task_id FROM new_rows)
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t WHERE t.id IN (SELECT task_id FROM new_rows)
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t
-     WHERE t.id IN (SELECT task_id FROM new_rows UNION SELECT task_id FROM old_rows)
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t
+       WHERE t.id IN (SELECT task_id FROM new_rows UNION SELECT task_id FROM old_rows)
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   ELSE
-    INSERT INTO changes AS c (user_id, typename, object_id, deleted)
-    SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t WHERE t.id IN (SELECT task_id FROM old_rows)
-    ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL;
+    WITH recorded AS (
+      INSERT INTO changes AS c (user_id, typename, object_id, deleted)
+      SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t WHERE t.id IN (SELECT task_id FROM old_rows)
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      RETURNING user_id
+    )
+    SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
   END IF;
   RETURN NULL;
 END $$;
@@ -141,18 +191,23 @@ CREATE TRIGGER "reminders_record_deletes" AFTER DELETE ON "reminders" REFERENCIN
 -- while committing, after every other lock the transaction takes, so it adds no lock-order cycle.
 CREATE FUNCTION "number_changes_at_commit"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+  noted_users UUID[] := nullif(current_setting('sync.changed_users', true), '')::uuid[];
+  changed_user UUID;
   next_seq BIGINT;
 BEGIN
-  -- The first of a transaction's rows to get here numbers them all; the others find theirs done.
-  PERFORM 1 FROM changes
-   WHERE user_id = NEW.user_id AND typename = NEW.typename AND object_id = NEW.object_id AND seq IS NULL;
-  IF NOT FOUND THEN
+  -- The first of a transaction's rows to get here numbers them all; the others find nothing to do.
+  IF noted_users IS NULL THEN
     RETURN NULL;
   END IF;
-  INSERT INTO sync_counters AS s (user_id, seq) VALUES (NEW.user_id, 1)
-  ON CONFLICT (user_id) DO UPDATE SET seq = s.seq + 1
-  RETURNING s.seq INTO next_seq;
-  UPDATE changes SET seq = next_seq, changed_at = now() WHERE user_id = NEW.user_id AND seq IS NULL;
+  PERFORM set_config('sync.changed_users', '', true);
+  FOR changed_user IN SELECT DISTINCT u FROM unnest(noted_users) u ORDER BY u LOOP
+    -- A user deleted later in the transaction took their rows with them.
+    CONTINUE WHEN NOT EXISTS (SELECT 1 FROM users WHERE id = changed_user);
+    INSERT INTO sync_counters AS s (user_id, seq) VALUES (changed_user, 1)
+    ON CONFLICT (user_id) DO UPDATE SET seq = s.seq + 1
+    RETURNING s.seq INTO next_seq;
+    UPDATE changes SET seq = next_seq, changed_at = now() WHERE user_id = changed_user AND seq IS NULL;
+  END LOOP;
   RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER "changes_number_at_commit" AFTER INSERT OR UPDATE ON "changes"
