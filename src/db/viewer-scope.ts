@@ -46,12 +46,19 @@ function withOwner(operation: string, args: Args, owner: Owner): Args {
   }
 }
 
+/** A task operation that reads or changes rows sees only those not in the trash. */
+function live(operation: string, args: Args): Args {
+  if (operation.startsWith('create')) return args;
+  return { ...args, where: { ...args.where, deletedAt: null } };
+}
+
 export function scopeToViewer(prisma: PrismaClient, viewerId: string) {
   const owned = { userId: viewerId };
   return prisma.$extends({
     name: 'viewer-scope',
     query: {
-      task: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
+      // The viewer's tasks are the live ones, as in the read compiler's scope (src/reads/viewer-scope.ts).
+      task: { $allOperations: ({ operation, args, query }) => query(live(operation, withOwner(operation, args as Args, owned)) as typeof args) },
       tag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       taskTag: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },
       list: { $allOperations: ({ operation, args, query }) => query(withOwner(operation, args as Args, owned) as typeof args) },

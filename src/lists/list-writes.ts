@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import { bound, type Bound } from '../reads/parameters.js';
+import { trashAlias } from '../reads/viewer-scope.js';
 import { col, from, param, rowId, type Alias, type AnySelect, type ReadEnv } from '../reads/sources.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { withFreshPosition } from '../tasks/placement.js';
@@ -27,6 +28,9 @@ const LAST = {};
 const INSERT = {};
 const UPDATE = {};
 const DELETE = {};
+const DELETE_FACTS = {};
+const DELETE_TRASH = {};
+const DELETE_MOVE = {};
 const NEIGHBOURS = {};
 
 const uniqueViolation = (error: unknown, constraint: string) =>
@@ -122,18 +126,39 @@ export async function archiveList(context: ViewerContext, id: string, archived: 
   }
 }
 
-/** Deletes a list and its tasks; the Inbox stays. */
+/**
+ * Deletes a list; its tasks go to the trash, in the Inbox, so that restoring one brings it back there
+ * (as Todoist does with a deleted project's tasks). The Inbox stays. Four statements in one
+ * transaction: the checks, the trash, the move (subtasks follow their parents through the foreign
+ * key's ON UPDATE CASCADE), the delete.
+ */
 export async function deleteList(context: ViewerContext, id: string): Promise<void> {
-  const [row] = await context.services.reads.statements.run(DELETE, context.viewer.id, { id: bound(id) }, (env, shaped) => {
-    const l = env.alias('lists');
-    const target = from(env.q, l).select(sql`${col(l, 'is_inbox')}`.as('is_inbox')).where(rowId(l), '=', param(shaped.id));
-    const deleted = env.q.deleteFrom('lists').where('id', '=', param(shaped.id) as never).where('is_inbox', '=', false as never).returning('id');
-    return env.q.with('deleted', () => deleted).selectNoFrom([sql`(${target})`.as('is_inbox'), sql`(SELECT count(*) FROM deleted)::int`.as('deleted')] as never);
+  await context.services.reads.transaction(async (statements) => {
+    const [facts] = await statements.run(DELETE_FACTS, context.viewer.id, { id: bound(id) }, (env, shaped) => {
+      const l = env.alias('lists');
+      const inbox = env.alias('lists');
+      return env.q.selectNoFrom([
+        // Locked until the commit: a task written into the list meanwhile waits, then finds it gone.
+        sql`(${from(env.q, l).select(sql`${col(l, 'is_inbox')}`.as('is_inbox')).where(rowId(l), '=', param(shaped.id)).forUpdate()})`.as('is_inbox'),
+        sql`(${from(env.q, inbox).select(sql`${rowId(inbox)}`.as('id')).where(col(inbox, 'is_inbox'), '=', sql.lit(true))})`.as('inbox'),
+      ] as never);
+    });
+    const { is_inbox: isInbox, inbox } = facts as { is_inbox: boolean | null; inbox: string };
+    if (isInbox === null) throw notFound('List');
+    if (isInbox) throw badInput([{ path: 'id', message: 'the Inbox cannot be deleted' }]);
+    await statements.run(DELETE_TRASH, context.viewer.id, { id: bound(id) }, (env, shaped) =>
+      env.q.updateTable('tasks').set({ deleted_at: sql`now()` } as never).where(sql<SqlBool>`list_id = ${param(shaped.id)}::uuid`),
+    );
+    await statements.run(DELETE_MOVE, context.viewer.id, { id: bound(id), inbox: bound(inbox) }, (env, shaped) =>
+      env.q
+        .updateTable(`tasks as ${trashAlias('_moved')}` as never)
+        .set({ list_id: sql`${param(shaped.inbox)}::uuid` } as never)
+        .where(sql<SqlBool>`list_id = ${param(shaped.id)}::uuid AND parent_id IS NULL`),
+    );
+    await statements.run(DELETE, context.viewer.id, { id: bound(id) }, (env, shaped) =>
+      env.q.deleteFrom('lists').where('id', '=', param(shaped.id) as never).where('is_inbox', '=', false as never),
+    );
   });
-  const { is_inbox: isInbox, deleted } = row as { is_inbox: boolean | null; deleted: number };
-  if (isInbox === null) throw notFound('List');
-  if (isInbox) throw badInput([{ path: 'id', message: 'the Inbox cannot be deleted' }]);
-  if (deleted === 0) throw notFound('List');
   context.services.reads.forget(context);
 }
 

@@ -8,6 +8,7 @@ import { cursorOf } from './json.js';
 import { bound, type Shaped } from './parameters.js';
 import { aliased, type ReadModel } from './read-model.js';
 import { col, from, rowId, type Alias, type AnySelect, type ReadEnv, type Table } from './sources.js';
+import { readAlias } from './viewer-scope.js';
 import type { Row, Statements } from './statements.js';
 import { taskCount, taskPage, type TaskListInput } from './task-list.js';
 
@@ -65,7 +66,8 @@ function owners() {
 }
 
 const parentRows = (env: ReadEnv, parentTable: Table, ids: unknown) => {
-  const p = env.alias(parentTable);
+  // The parents were read already: a task in the trash (the trash query) has its list and tags too.
+  const p = parentTable === 'tasks' ? { table: parentTable, name: readAlias(env.name('p')) } : env.alias(parentTable);
   return { p, rows: from(env.q, p).where(sql<SqlBool>`${rowId(p)} = ANY(${ids}::uuid[])`) };
 };
 

@@ -1,5 +1,6 @@
 import {
   AliasNode,
+  AndNode,
   BinaryOperationNode,
   ColumnNode,
   IdentifierNode,
@@ -50,6 +51,25 @@ const OWNER_COLUMN: Record<keyof DB, string> = {
 const TABLES = Object.keys(OWNER_COLUMN).join('|');
 const TABLE_IN_RAW_SQL = new RegExp(`\\b(from|join|into|update)\\s+"?(${TABLES})\\b|^\\s*"?(${TABLES})"?\\s*$`, 'i');
 
+/**
+ * The viewer's tasks are the live ones: every reference to tasks reads only rows with no deleted_at,
+ * except a reference under a trash alias (trashAlias), which reads only the viewer's trash. The
+ * trash, restoreTask and emptyTrash are the only statements that use one.
+ */
+const TRASH_ALIAS_PREFIX = 'trashed';
+export const trashAlias = (suffix = ''): string => `${TRASH_ALIAS_PREFIX}${suffix}`;
+/**
+ * A reference that reads the viewer's tasks live or in the trash: only for rows named by id after
+ * the viewer has read them (a trashed task's own fields: its list, its tags), never to find rows.
+ */
+const READ_ALIAS_PREFIX = 'owned';
+export const readAlias = (suffix = ''): string => `${READ_ALIAS_PREFIX}${suffix}`;
+
+function taskState(alias: string): 'live' | 'trashed' | 'either' {
+  if (alias.startsWith(TRASH_ALIAS_PREFIX)) return 'trashed';
+  return alias.startsWith(READ_ALIAS_PREFIX) ? 'either' : 'live';
+}
+
 export class ScopeError extends Error {
   override name = 'ScopeError';
 }
@@ -96,17 +116,28 @@ class ScopeTransformer extends OperationNodeTransformer {
     super();
   }
 
-  /** "<alias>.<owner> = viewer" for a reference to one of the schema's tables, null for anything else (a subquery, a CTE). */
+  /**
+   * "<alias>.<owner> = viewer" for a reference to one of the schema's tables, null for anything else
+   * (a subquery, a CTE); for tasks also whether they are live or in the trash (see isTrashAlias).
+   */
   private ownerCondition(node: OperationNode): OperationNode | null {
     const reference = tableOf(node);
     if (!reference || this.ctes.has(reference.table)) return null;
     const owner = OWNER_COLUMN[reference.table as keyof DB];
     if (!owner) throw new ScopeError(`the viewer scope does not know the table "${reference.table}"`);
-    return BinaryOperationNode.create(
+    const owned = BinaryOperationNode.create(
       ReferenceNode.create(ColumnNode.create(owner), TableNode.create(reference.alias)),
       OperatorNode.create('='),
       ValueNode.create(this.viewer),
     );
+    const state = reference.table === 'tasks' ? taskState(reference.alias) : 'either';
+    if (state === 'either') return owned;
+    const inTrash = BinaryOperationNode.create(
+      ReferenceNode.create(ColumnNode.create('deleted_at'), TableNode.create(reference.alias)),
+      OperatorNode.create(state === 'trashed' ? 'is not' : 'is'),
+      ValueNode.createImmediate(null),
+    );
+    return AndNode.create(owned, inTrash);
   }
 
   private scopedWhere(where: WhereNode | undefined, tables: readonly OperationNode[]): WhereNode | undefined {

@@ -8,6 +8,7 @@ import './auth.js';
 import './reminder.js';
 import './quick-add.js';
 import './sync.js';
+import './trash.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -172,7 +172,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) => archiveList(context, listId(args.id, 'id'), false),
   }),
   deleteList: t.withAuth({ loggedIn: true }).id({
-    description: 'Deletes a list and every task in it; returns its global ID. The Inbox cannot be deleted.',
+    description: 'Deletes a list; its tasks go to the trash (restored, they come back in the Inbox). Returns its global ID. The Inbox cannot be deleted.',
     args: { id: t.arg.id({ required: true, description: 'Global ID of the list.' }) },
     resolve: async (_root, args, context) => {
       await deleteList(context, listId(args.id, 'id'));

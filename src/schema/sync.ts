@@ -10,6 +10,9 @@ import { badInput } from './errors.js';
 
 const TABLE_OF: Record<Change['typename'], Table> = { Task: 'tasks', List: 'lists', Tag: 'tags' };
 
+/** Per request (or subscription): the feed read whose objects its row loaders hold. */
+const loadedFor = new WeakMap<object, object>();
+
 const ChangeKindEnum = builder.enumType('ChangeKind', {
   description: 'What happened to an object.',
   values: {
@@ -30,6 +33,11 @@ const ChangeRef = builder.objectRef<Change>('Change').implement({
       description: 'Its current state; null for DELETE (and for an UPSERT whose object was deleted since: a DELETE follows).',
       resolve: async (change, _args, context) => {
         if (change.kind === 'DELETE') return null;
+        // Rows loaded for an earlier read of a live stream (same context) may be older than this change.
+        if (loadedFor.get(context) !== change.read) {
+          context.services.reads.forget(context);
+          loadedFor.set(context, change.read);
+        }
         const [row] = await context.services.reads.rowsByIds(context, TABLE_OF[change.typename], [change.objectId]);
         if (!row) return null;
         brandWithType(row, change.typename as never);

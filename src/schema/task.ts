@@ -1,8 +1,9 @@
 import { sql, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { checkBulkIds, deleteTasks, moveTasks, updateTasks } from '../tasks/bulk-writes.js';
+import { checkBulkIds, moveTasks, updateTasks } from '../tasks/bulk-writes.js';
 import { completeTask, completeTasks, skipOccurrence, uncompleteTask } from '../tasks/completion.js';
-import { createTask, deleteTask, moveTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
+import { createTask, moveTask, replaceTaskTags, updateTask } from '../tasks/task-writes.js';
+import { trashTasks } from '../tasks/trash.js';
 import * as rules from '../tasks/task-rules.js';
 import type { Row } from '../reads/index.js';
 import { dayText } from '../reads/calendar.js';
@@ -228,7 +229,7 @@ const updateTaskSchema = z.object({
   remindAt: rules.remindAt.nullable().optional(),
   recurrence: rules.recurrence.nullable().optional(),
   tagIds: z.array(z.string()).max(50, 'at most 50 tags').optional(),
-  expectedVersion: z.number().int().min(1).optional(),
+  expectedVersion: rules.expectedVersion,
 });
 
 /** GraphQL gives null for an explicit null: fields that cannot be cleared treat null as "unchanged". */
@@ -326,10 +327,14 @@ builder.mutationFields((t) => ({
     },
   }),
   deleteTask: t.withAuth({ loggedIn: true }).id({
-    description: 'Deletes a task (and cancels its reminder); returns its global ID.',
-    args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
+    description: 'Moves a task with its subtasks to the trash (restoreTask brings it back); returns its global ID.',
+    args: {
+      id: t.arg.id({ required: true, description: 'Global ID of the task.' }),
+      expectedVersion: t.arg.int({ description: 'The version you last read: if the task changed since, nothing is deleted and the answer is CONFLICT.' }),
+    },
     resolve: async (_root, args, context) => {
-      await deleteTask(context.db, decodeId(args.id, 'Task', 'id'));
+      const expectedVersion = parseInput(z.object({ expectedVersion: rules.expectedVersion }), { expectedVersion: args.expectedVersion ?? undefined }).expectedVersion;
+      await trashTasks(context, [decodeId(args.id, 'Task', 'id')], { path: 'id', expectedVersion });
       return args.id;
     },
   }),
@@ -413,10 +418,10 @@ builder.mutationFields((t) => ({
   }),
   deleteTasks: t.withAuth({ loggedIn: true }).field({
     type: ['ID'],
-    description: 'Deletes up to 500 tasks with their subtasks, all or none; returns their global IDs.',
+    description: 'Moves up to 500 tasks with their subtasks to the trash, all or none; returns their global IDs.',
     args: { ids: t.arg.idList({ required: true, description: 'Global IDs of the tasks.' }) },
     resolve: async (_root, args, context) => {
-      await deleteTasks(context, bulkIds(args.ids, 'ids'));
+      await trashTasks(context, bulkIds(args.ids, 'ids'), { path: 'ids' });
       return args.ids;
     },
   }),

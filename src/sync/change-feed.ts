@@ -16,6 +16,8 @@ export interface Change {
   at: Date;
   /** The token that resumes right after this change. */
   syncToken: string;
+  /** The read it came from: objects are loaded as they are after it (see Change.node). */
+  read: object;
 }
 
 export interface ChangePage {
@@ -76,7 +78,9 @@ export async function readChanges(context: ViewerContext, position: SyncPosition
   const fullUntil = position ? from_.fullUntil : BigInt(head);
   const hasMore = page.length > first;
   const rows = hasMore ? page.slice(0, first) : page;
+  const read = {};
   const changes = rows.map((change) => ({
+    read,
     kind: change.deleted ? ('DELETE' as const) : ('UPSERT' as const),
     typename: change.typename,
     objectId: change.object_id,

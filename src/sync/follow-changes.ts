@@ -11,7 +11,7 @@ import { decodeSyncToken, type SyncPosition } from './sync-token.js';
  * in between, and nothing is sent twice because every read starts after the last change sent.
  */
 export function followChanges(context: ViewerContext, position: SyncPosition | null): AsyncIterable<Change> {
-  const { pubsub, shutdownSignal, reads } = context.services;
+  const { pubsub, shutdownSignal } = context.services;
   return new Repeater<Change>(async (push, stop) => {
     const notices = pubsub.subscribe('changed', context.viewer.id)[Symbol.asyncIterator]();
     let stopped = false;
@@ -39,7 +39,6 @@ export function followChanges(context: ViewerContext, position: SyncPosition | n
           continue;
         }
         pending = false;
-        reads.forget(context);
         const page = await readChanges(context, from, MAX_CHANGES);
         for (const change of page.changes) await push(change);
         from = decodeSyncToken(page.syncToken, 'syncToken');

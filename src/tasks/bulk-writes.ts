@@ -24,7 +24,6 @@ export function checkBulkIds(ids: readonly string[], path: string): void {
 }
 
 const FOUND = {};
-const DELETE = {};
 const MOVE_FACTS = {};
 const MOVE = {};
 const UPDATE = {};
@@ -53,25 +52,6 @@ async function readBack(context: ViewerContext, ids: string[]): Promise<Row[]> {
   });
 }
 
-/** Deletes tasks with their subtasks: one statement that deletes only when every id is the viewer's. */
-export async function deleteTasks(context: ViewerContext, ids: string[]): Promise<void> {
-  const [row] = await context.services.reads.statements.run(DELETE, context.viewer.id, { ids: bound(ids), count: bound(ids.length) }, (env, input) => {
-    const t = env.alias('tasks');
-    const found = from(env.q, t).select(sql<number>`count(*)::int`.as('n')).where(sql<SqlBool>`${rowId(t)} = ANY(${input.ids}::uuid[])`);
-    return env.q
-      .with('deleted', (db) =>
-        db
-          .deleteFrom('tasks')
-          .where(sql<SqlBool>`id = ANY(${input.ids}::uuid[])`)
-          .where(sql<SqlBool>`(${found}) = ${input.count}::int`)
-          .returning('id'),
-      )
-      .selectNoFrom([sql`(SELECT count(*) FROM deleted)::int`.as('deleted')] as never);
-  });
-  context.services.reads.forget(context);
-  if ((row as { deleted: number }).deleted === 0) await assertFound(context, context.services.reads.statements, ids, 'ids');
-}
-
 export interface BulkMove {
   listId: string;
   /** Under this task; absent: the list's top level. */
@@ -91,7 +71,9 @@ export async function moveTasks(context: ViewerContext, ids: string[], destinati
           const s = env.alias('tasks');
           const found = from(env.q, t).select(sql<number>`count(*)::int`.as('n')).where(sql<SqlBool>`${rowId(t)} = ANY(${values.ids}::uuid[])`);
           const list = from(env.q, l).select(sql`${rowId(l)}`.as('id')).where(rowId(l), '=', param(values.list));
-          let siblings = from(env.q, s).where(sql<SqlBool>`NOT (${rowId(s)} = ANY(${values.ids}::uuid[]))`);
+          // After every task there, the moved ones included: a new key never equals a key that one of
+          // them still holds while the statement moves them (unique indexes check row by row).
+          let siblings = from(env.q, s);
           siblings = values.parent ? siblings.where(sql<SqlBool>`${col(s, 'parent_id')} = ${values.parent}::uuid`) : siblings.where(sql<SqlBool>`${col(s, 'list_id')} = ${values.list}::uuid AND ${col(s, 'parent_id')} IS NULL`);
           const selections: AliasedRawBuilder<unknown, string>[] = [sql`(${found})`.as('found'), sql`(${list})`.as('list'), sql`(${siblings.select(sql`max(${col(s, 'position')})`.as('p'))})`.as('last')];
           if (values.parent) {

@@ -36,7 +36,7 @@ interface ClaimedReminder {
  * lets any number of workers share the table: a row another worker holds is skipped, and a row another
  * worker has just marked fails the WHERE re-check PostgreSQL makes on locking, so each reminder is
  * claimed exactly once. ORDER BY fire_at walks reminders_due_idx (the partial index) oldest first. A
- * completed task's reminders wait (reopening it brings them back). The first absolute reminder is
+ * completed or trashed task's reminders wait (reopening or restoring it brings them back). The first absolute reminder is
  * also marked on its task (reminderSentAt); the version trigger ignores that column.
  */
 export function claimDueReminders(batchSize: number): Prisma.Sql {
@@ -45,7 +45,7 @@ export function claimDueReminders(batchSize: number): Prisma.Sql {
       UPDATE reminders SET sent_at = now()
       WHERE id = ANY(ARRAY(
         SELECT r.id FROM reminders r JOIN tasks t ON t.id = r.task_id AND t.user_id = r.user_id
-        WHERE r.fire_at <= now() AND r.sent_at IS NULL AND NOT t.completed
+        WHERE r.fire_at <= now() AND r.sent_at IS NULL AND NOT t.completed AND t.deleted_at IS NULL
         ORDER BY r.fire_at
         LIMIT ${batchSize}
         FOR UPDATE OF r SKIP LOCKED

@@ -26,6 +26,9 @@ export const recurrence = z
     return parsed.rule;
   });
 
+/** The version a client last read (updateTask, completeTask, uncompleteTask, deleteTask, moveTask). */
+export const expectedVersion = z.number().int().min(1).optional();
+
 export const idempotencyKey = z.string().min(1).max(128, 'at most 128 characters');
 
 const instant = z.date().refine((date) => !Number.isNaN(date.getTime()), 'not a valid date');

@@ -284,10 +284,6 @@ async function writeTags(tx: Transaction, taskId: string, tagIds: string[]): Pro
   await tx.taskTag.createMany({ data: tagIds.map((tagId) => ({ ...ownedByViewer, taskId, tagId })), skipDuplicates: true });
 }
 
-export async function deleteTask(db: ViewerDb, id: string): Promise<void> {
-  const { count } = await db.task.deleteMany({ where: { id } });
-  if (count === 0) throw notFound('Task');
-}
 
 export async function replaceTaskTags(db: ViewerDb, taskId: string, tagIds: string[]): Promise<void> {
   await db.$transaction(async (tx) => {

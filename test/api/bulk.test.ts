@@ -134,12 +134,12 @@ describe('bulk operations', () => {
     const theirs = (await app.graphql(CreateTaskDocument, { input: { title: 'keep' } }, as(otherToken))).data!.createTask.id;
     const guarded = await tasks(3, 'del');
     expect(errorCodes(await app.graphql(DeleteTasksDocument, { ids: [...guarded, theirs] }, as(token)))).toEqual(['NOT_FOUND']);
-    const { rows } = await app.pool.query(`SELECT count(*)::int AS n FROM tasks WHERE id = ANY($1::uuid[])`, [[...guarded, theirs].map(uuidOf)]);
+    const { rows } = await app.pool.query(`SELECT count(*)::int AS n FROM tasks WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`, [[...guarded, theirs].map(uuidOf)]);
     expect(rows[0].n).toBe(4);
     const small = await statementsOf(() => app.graphql(DeleteTasksDocument, { ids: guarded }, as(token)));
     const many = await tasks(500, 'del');
     expect(await statementsOf(() => app.graphql(DeleteTasksDocument, { ids: many }, as(token)))).toBe(small);
-    const left = await app.pool.query(`SELECT count(*)::int AS n FROM tasks WHERE id = ANY($1::uuid[])`, [many.map(uuidOf)]);
-    expect(left.rows[0].n).toBe(0);
+    const left = await app.pool.query(`SELECT count(*) FILTER (WHERE deleted_at IS NULL)::int AS live, count(*)::int AS n FROM tasks WHERE id = ANY($1::uuid[])`, [many.map(uuidOf)]);
+    expect(left.rows[0]).toEqual({ live: 0, n: 500 });
   });
 });
