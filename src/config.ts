@@ -38,6 +38,8 @@ const environment = z.object({
   REDIS_URL: z.string().url().optional(),
   REMINDERS: flag.default(true),
   REMINDER_POLL_MS: milliseconds.default(5_000),
+  TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  SYNC_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: flag.default(false),
@@ -76,6 +78,8 @@ export interface Config {
   };
   redisUrl?: string;
   reminders: { enabled: boolean; pollMs: number };
+  /** How long the trash keeps a task, and the change feed a deletion (the worker purges after). */
+  retention: { trashDays: number; syncDays: number };
   cors: { origins: string[] };
   trustProxy: boolean;
   authRateLimit: { max: number; windowSeconds: number };
@@ -143,6 +147,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     redisUrl: env.REDIS_URL,
     reminders: { enabled: env.REMINDERS, pollMs: env.REMINDER_POLL_MS },
+    retention: { trashDays: env.TRASH_RETENTION_DAYS, syncDays: env.SYNC_RETENTION_DAYS },
     cors: { origins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [] },
     trustProxy: env.TRUST_PROXY,
     authRateLimit: { max: env.AUTH_RATE_LIMIT, windowSeconds: env.AUTH_RATE_WINDOW_SECONDS },

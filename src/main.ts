@@ -10,6 +10,7 @@ import { redisRateLimitStore } from './auth/redis-rate-limit.js';
 import { createLogger } from './logger.js';
 import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
 import { startReminderWorker } from './tasks/reminders.js';
+import { startHousekeeping } from './housekeeping.js';
 
 // Process entry: config -> database -> migrations -> server -> listen; SIGTERM/SIGINT drain and exit.
 
@@ -26,6 +27,10 @@ async function main(): Promise<void> {
   const events = await openEventBus(config, { logger });
   const reminders = config.reminders.enabled
     ? startReminderWorker({ prisma, pubsub: events.pubsub, logger: logger.child({ component: 'reminders' }), pollMs: config.reminders.pollMs })
+    : undefined;
+  // The background jobs run where the reminders do (REMINDERS=off: in `npm run worker`).
+  const housekeeping = config.reminders.enabled
+    ? startHousekeeping({ pool, pubsub: events.pubsub, logger: logger.child({ component: 'housekeeping' }), retention: config.retention })
     : undefined;
 
   // With Redis, every instance counts sign-in attempts against the same limits.
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await once(server, 'close').catch(() => {});
     await reminders?.stop();
+    await housekeeping?.stop();
     await yoga.dispose();
     await events.close();
     rateLimitRedis?.disconnect();

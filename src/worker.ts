@@ -6,8 +6,9 @@ import { openEventBus } from './events/event-bus.js';
 import { createLogger } from './logger.js';
 import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
 import { startReminderWorker } from './tasks/reminders.js';
+import { startHousekeeping } from './housekeeping.js';
 
-// `npm run worker`: the reminder worker alone, for deployments that run it apart from the API
+// `npm run worker`: the reminder worker and the housekeeping (trash and change-feed retention) alone, for deployments that run it apart from the API
 // instances (which then set REMINDERS=off). Any number may run: each reminder is claimed once.
 
 async function main(): Promise<void> {
@@ -21,14 +22,16 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.database, (line) => logger.info(line));
   const applied = await migrateInChildProcess(database.url, { log: (line) => logger.info(line) });
   logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'database schema up to date');
-  const { prisma, close: closePrisma } = createPrisma(database.url, { ...config.database, poolSize: 2 });
+  const { prisma, pool, close: closePrisma } = createPrisma(database.url, { ...config.database, poolSize: 2 });
   const events = await openEventBus(config, { logger });
   const worker = startReminderWorker({ prisma, pubsub: events.pubsub, logger, pollMs: config.reminders.pollMs });
+  const housekeeping = startHousekeeping({ pool, pubsub: events.pubsub, logger: logger.child({ component: 'housekeeping' }), retention: config.retention });
   logger.info({ database: database.description, events: events.description }, 'reminder worker running');
 
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal }, 'shutting down: finishing the current tick');
     await worker.stop();
+    await housekeeping.stop();
     await events.close();
     await closePrisma();
     await database.close();
