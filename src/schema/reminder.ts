@@ -62,11 +62,12 @@ const AddReminderInput = builder.inputType('AddReminderInput', {
     taskId: t.id({ required: true, description: 'Global ID of the task.' }),
     at: t.field({ type: 'DateTime', description: 'An instant.' }),
     minutesBefore: t.int({ description: "Minutes before the task is due (0 to 40320, four weeks); the task needs a due date." }),
+    idempotencyKey: t.string({ description: 'Up to 128 characters: a retry with the same key returns the first reminder and adds nothing.' }),
   }),
 });
 
 const addReminderInput = z
-  .object({ taskId: z.string(), at: rules.remindAt.nullish(), minutesBefore: z.number().int().min(0).max(40_320).nullish() })
+  .object({ taskId: z.string(), at: rules.remindAt.nullish(), minutesBefore: z.number().int().min(0).max(40_320).nullish(), idempotencyKey: rules.idempotencyKey.nullish() })
   .refine((input) => (input.at == null) !== (input.minutesBefore == null), { message: 'give exactly one of at and minutesBefore', path: ['minutesBefore'] });
 
 builder.mutationFields((t) => ({
@@ -77,7 +78,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) => {
       const input = parseInput(addReminderInput, args.input);
       const taskId = decodeId(input.taskId, 'Task', 'input.taskId');
-      return addReminder(context, taskId, input.at != null ? { at: input.at } : { minutesBefore: input.minutesBefore! });
+      return addReminder(context, taskId, input.at != null ? { at: input.at } : { minutesBefore: input.minutesBefore! }, input.idempotencyKey ?? undefined);
     },
   }),
   deleteReminder: t.withAuth({ loggedIn: true }).id({

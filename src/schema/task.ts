@@ -13,6 +13,7 @@ import { col, from, join, param, rowId, type Alias } from '../reads/sources.js';
 import { completedArg, isOverdue, tasksOf, type CompletedArg } from '../reads/task-list.js';
 import type { ViewerContext } from '../context.js';
 import { builder } from './builder.js';
+import { badInput } from './errors.js';
 import { PriorityEnum } from './enums.js';
 import { decodeId, decodeIds, decodeOptionalId } from './global-id.js';
 import { taskListArgs } from './task-list.js';
@@ -250,8 +251,18 @@ const MoveTaskInput = builder.inputType('MoveTaskInput', {
     parentId: t.id({ description: 'The new parent, or null for the top level.' }),
     afterId: t.id({ description: 'The sibling it should follow (not together with beforeId).' }),
     beforeId: t.id({ description: 'The sibling it should precede.' }),
+    expectedVersion: t.int({ description: 'The version you last read: if the task changed since, nothing moves and the answer is CONFLICT.' }),
   }),
 });
+
+const EXPECTED_VERSION = 'The version you last read: if the task changed since, nothing is written and the answer is CONFLICT.';
+
+/** An optional expectedVersion argument, checked (a positive integer) at `path`. */
+function expectedVersionAt(value: number | null | undefined, path: string): number | undefined {
+  const parsed = rules.expectedVersion.safeParse(value ?? undefined);
+  if (!parsed.success) throw badInput([{ path, message: 'a version is a positive integer' }]);
+  return parsed.data;
+}
 
 const UpdateTasksInput = builder.inputType('UpdateTasksInput', {
   description: 'The same change to many tasks (1 to 500): all of them change, or none.',
@@ -330,10 +341,10 @@ builder.mutationFields((t) => ({
     description: 'Moves a task with its subtasks to the trash (restoreTask brings it back); returns its global ID.',
     args: {
       id: t.arg.id({ required: true, description: 'Global ID of the task.' }),
-      expectedVersion: t.arg.int({ description: 'The version you last read: if the task changed since, nothing is deleted and the answer is CONFLICT.' }),
+      expectedVersion: t.arg.int({ description: EXPECTED_VERSION }),
     },
     resolve: async (_root, args, context) => {
-      const expectedVersion = parseInput(z.object({ expectedVersion: rules.expectedVersion }), { expectedVersion: args.expectedVersion ?? undefined }).expectedVersion;
+      const expectedVersion = expectedVersionAt(args.expectedVersion, 'expectedVersion');
       await trashTasks(context, [decodeId(args.id, 'Task', 'id')], { path: 'id', expectedVersion });
       return args.id;
     },
@@ -348,17 +359,17 @@ builder.mutationFields((t) => ({
   completeTask: t.withAuth({ loggedIn: true }).field({
     type: CompleteTaskPayload,
     description: 'Marks a task completed; for a recurring task also creates the next occurrence, once, however often it is called.',
-    args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
-    resolve: (_root, args, context) => completeTask(context, decodeId(args.id, 'Task', 'id')),
+    args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }), expectedVersion: t.arg.int({ description: EXPECTED_VERSION }) },
+    resolve: (_root, args, context) => completeTask(context, decodeId(args.id, 'Task', 'id'), expectedVersionAt(args.expectedVersion, 'expectedVersion')),
   }),
   uncompleteTask: t.withAuth({ loggedIn: true }).field({
     type: Task,
     description:
       'Reopens a completed task. If completing it had created a next occurrence that is still open and was never edited, that occurrence is deleted (undo); otherwise it is kept.',
-    args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }) },
+    args: { id: t.arg.id({ required: true, description: 'Global ID of the task.' }), expectedVersion: t.arg.int({ description: EXPECTED_VERSION }) },
     resolve: async (_root, args, context) => {
       const id = decodeId(args.id, 'Task', 'id');
-      await uncompleteTask(context, id);
+      await uncompleteTask(context, id, expectedVersionAt(args.expectedVersion, 'expectedVersion'));
       return readBack(context, id);
     },
   }),
@@ -369,12 +380,18 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, context) => {
       const { input } = args;
       const id = decodeId(input.id, 'Task', 'input.id');
-      return moveTask(context, id, {
-        listId: decodeOptionalId(input.listId, 'List', 'input.listId'),
-        parentId: input.parentId === null ? null : decodeOptionalId(input.parentId, 'Task', 'input.parentId'),
-        afterId: decodeOptionalId(input.afterId, 'Task', 'input.afterId'),
-        beforeId: decodeOptionalId(input.beforeId, 'Task', 'input.beforeId'),
-      });
+      const expectedVersion = expectedVersionAt(input.expectedVersion, 'input.expectedVersion');
+      return moveTask(
+        context,
+        id,
+        {
+          listId: decodeOptionalId(input.listId, 'List', 'input.listId'),
+          parentId: input.parentId === null ? null : decodeOptionalId(input.parentId, 'Task', 'input.parentId'),
+          afterId: decodeOptionalId(input.afterId, 'Task', 'input.afterId'),
+          beforeId: decodeOptionalId(input.beforeId, 'Task', 'input.beforeId'),
+        },
+        expectedVersion,
+      );
     },
   }),
   completeTasks: t.withAuth({ loggedIn: true }).field({

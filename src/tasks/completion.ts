@@ -1,6 +1,7 @@
 import { sql, type SqlBool } from 'kysely';
 import { lostPositionRace, nextSiblingPosition, treeLocked } from './placement.js';
 import { keyBetween } from './positions.js';
+import { checkVersion } from './versions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import type { Statements } from '../reads/statements.js';
@@ -233,13 +234,15 @@ const answered = ({ timeZone: _zone, placeAfter: _after, placeBefore: _before, .
  * Completes `ids` (all of them, or none when one is missing): each open one is claimed, each recurring
  * one continues; already completed ones are answered as they are. Payloads in the order of `ids`.
  */
-async function complete(context: ViewerContext, statements: Statements, ids: string[], path: string): Promise<Completion[]> {
+async function complete(context: ViewerContext, statements: Statements, ids: string[], path: string, expectedVersion?: number): Promise<Completion[]> {
   for (let attempt = 1; ; attempt++) {
     const tasks = await readForCompletion(context, statements, ids);
     if (tasks.length < ids.length) {
       const known = new Set(tasks.map((task) => task.id));
       throw notFound(ids.length === 1 ? 'Task' : `Task ${ids.filter((id) => !known.has(id)).join(', ')} (${path})`);
     }
+    // The claim below is conditioned on the version read here: a change in between reads again.
+    checkVersion(expectedVersion, tasks[0]!.version);
     const open = tasks.filter((task) => !task.completed);
     const nexts = new Map<string, NextOccurrence>();
     for (const task of open) {
@@ -276,10 +279,10 @@ async function complete(context: ViewerContext, statements: Statements, ids: str
 /** Some but not all were claimed: the transaction is rolled back and the whole completion runs again. */
 class ClaimedSome extends Error {}
 
-export async function completeTask(context: ViewerContext, id: string): Promise<Completion> {
+export async function completeTask(context: ViewerContext, id: string, expectedVersion?: number): Promise<Completion> {
   // Relations of the rows answered below (their tags) are read afresh, not from before this write.
   context.services.reads.forget(context);
-  const [completion] = await complete(context, context.services.reads.statements, [id], 'id');
+  const [completion] = await complete(context, context.services.reads.statements, [id], 'id', expectedVersion);
   return completion!;
 }
 
@@ -302,15 +305,18 @@ const REOPEN = {};
  * Reopens a task (the database reopens its completed ancestors). Undo: the occurrence its completion
  * created goes too, unless it was completed or edited since. One statement.
  */
-export async function uncompleteTask(context: ViewerContext, id: string): Promise<void> {
+export async function uncompleteTask(context: ViewerContext, id: string, expectedVersion?: number): Promise<void> {
   const { reads } = context.services;
-  const [row] = await reads.statements.run(REOPEN, context.viewer.id, { id: bound(id) }, (env, input) => {
+  const input = { id: bound(id), ...(expectedVersion !== undefined ? { version: bound(expectedVersion) } : {}) };
+  const [row] = await reads.statements.run(REOPEN, context.viewer.id, input, (env, values) => {
     const t = env.alias('tasks');
-    const exists = from(env.q, t).select(sql`true`.as('one')).where(rowId(t), '=', param(input.id));
+    const current = from(env.q, t).select(sql`version`.as('v')).where(rowId(t), '=', param(values.id));
     return env.q
-      .with('reopened', (db) =>
-        db.updateTable('tasks').set({ completed: false, completed_at: null }).where('id', '=', input.id as never).where('completed', '=', true).where(treeLocked(env)).returning('id'),
-      )
+      .with('reopened', (db) => {
+        let reopen = db.updateTable('tasks').set({ completed: false, completed_at: null }).where('id', '=', values.id as never).where('completed', '=', true).where(treeLocked(env));
+        if (values.version) reopen = reopen.where('version', '=', values.version as never);
+        return reopen.returning('id');
+      })
       .with('undone', (db) =>
         db
           .deleteFrom('tasks')
@@ -319,10 +325,13 @@ export async function uncompleteTask(context: ViewerContext, id: string): Promis
           .where('version', '=', 1 as never)
           .returning('id'),
       )
-      .selectNoFrom([sql`(${exists})`.as('found'), sql`(SELECT count(*) FROM undone)::int`.as('undone')] as never);
+      .selectNoFrom([sql`(${current})`.as('version'), sql`(SELECT count(*) FROM reopened)::int`.as('reopened')] as never);
   });
   reads.forget(context);
-  if (!(row as { found: boolean | null } | undefined)?.found) throw notFound('Task');
+  const { version, reopened } = row as { version: number | null; reopened: number };
+  if (version === null) throw notFound('Task');
+  // Reopened, or open already at the expected version (nothing to do); otherwise it moved on.
+  if (reopened === 0 && expectedVersion !== undefined) checkVersion(expectedVersion, version);
 }
 
 const SKIP = {};

@@ -29,6 +29,8 @@ export interface TaskPlace {
   position: string;
   /** Placed after the remembered end of the Inbox, unread: the write must check it still is the end. */
   remembered?: boolean;
+  /** The moved task's version when it was read. */
+  version?: number;
 }
 
 // Where each viewer's last new Inbox task went, remembered by this server: creating a task without a
@@ -69,6 +71,7 @@ type Facts = {
   moved_list: string | null;
   moved_parent: string | null;
   moved_exists: boolean | null;
+  moved_version?: number | null;
   inbox: string | null;
   dest_list: string | null;
   parent_list: string | null;
@@ -114,6 +117,7 @@ function factsStatement(env: ReadEnv, input: Shaped<PlacementInput>) {
   const scalar = (query: AnySelect) => sql`(${query})`;
   if (input.id) {
     select.moved_exists = sql`true`;
+    select.moved_version = col(m, 'version');
     select.moved_list = col(m, 'list_id');
     select.moved_parent = col(m, 'parent_id');
   } else {
@@ -215,7 +219,7 @@ export async function placeTask(context: ViewerContext, args: TaskPlacementArgs,
     : args.beforeId
       ? keyBetween(facts.neighbour, facts.anchor_position)
       : keyBetween(facts.last, null);
-  return { listId, parentId, position };
+  return { listId, parentId, position, ...(facts.moved_version != null ? { version: facts.moved_version } : {}) };
 }
 
 /**

@@ -9,6 +9,7 @@ import { badInput, conflict, notFound, unauthenticated } from '../schema/errors.
 import { crossFieldProblems } from './task-rules.js';
 import { forgetAppend, isInboxAppend, placeTask, rememberAppend, treeLocked, withFreshPosition, type TaskPlace, type TaskPlacementArgs } from './placement.js';
 import { checkPlacement, needsRebalance, rebalanced } from './positions.js';
+import { checkVersion, versionProblem } from './versions.js';
 import type { ViewerContext } from '../context.js';
 import type { Row } from '../reads/index.js';
 import { bound, type Bound } from '../reads/parameters.js';
@@ -195,25 +196,27 @@ async function rebalanceSiblings(context: ViewerContext, id: string, place: Task
 }
 
 /** Moves a task (its subtasks follow: the database carries them along) and answers it. */
-export async function moveTask(context: ViewerContext, id: string, placement: Omit<TaskPlacementArgs, 'id'>): Promise<Row> {
+export async function moveTask(context: ViewerContext, id: string, placement: Omit<TaskPlacementArgs, 'id'>, expectedVersion?: number): Promise<Row> {
   const { reads } = context.services;
   checkPlacement(id, placement, 'input');
   if (placement.parentId === id) throw badInput([{ path: 'input.parentId', message: 'a task cannot go under itself or its own subtasks' }]);
   try {
     return await withFreshPosition(async () => {
       const place = await placeTask(context, { id, ...placement }, 'input');
+      if (expectedVersion !== undefined) checkVersion(expectedVersion, place.version!);
       if (needsRebalance(place.position)) await rebalanceSiblings(context, id, place);
-      const input = { id: bound(id), list: bound(place.listId), parent: bound(place.parentId), position: bound(place.position) };
-      const [row] = await reads.statements.run(MOVE_TASK, context.viewer.id, input, (env, values) =>
-        env.q
+      const input = { id: bound(id), list: bound(place.listId), parent: bound(place.parentId), position: bound(place.position), ...(expectedVersion !== undefined ? { version: bound(expectedVersion) } : {}) };
+      const [row] = await reads.statements.run(MOVE_TASK, context.viewer.id, input, (env, values) => {
+        let move = env.q
           .updateTable('tasks')
           .set({ list_id: values.list, parent_id: values.parent, position: values.position } as never)
           .where('id', '=', values.id as never)
-          .where(treeLocked(env))
-          .returning(reads.model.rowSelections(env, { table: 'tasks', name: 'tasks' }) as never),
-      );
+          .where(treeLocked(env));
+        if (values.version) move = move.where('version', '=', values.version as never);
+        return move.returning(reads.model.rowSelections(env, { table: 'tasks', name: 'tasks' }) as never);
+      });
       reads.forget(context);
-      if (!row) throw notFound('Task');
+      if (!row) throw await versionProblem(context, id, expectedVersion);
       return row;
     });
   } catch (error) {
@@ -241,9 +244,7 @@ export async function updateTask(db: ViewerDb, id: string, changes: TaskChanges)
       select: { dueAt: true, dueDate: true, remindAt: true, recurrence: true, seriesId: true, version: true },
     });
     if (!current) throw notFound('Task');
-    if (changes.expectedVersion !== undefined && changes.expectedVersion !== current.version) {
-      throw conflict(`Task changed since version ${changes.expectedVersion}: it is now at version ${current.version}`, { currentVersion: current.version });
-    }
+    checkVersion(changes.expectedVersion, current.version);
     // A new day replaces an instant and the other way round, as when a user picks "tomorrow" for a task due at 5 pm.
     const dueAtChanges = changes.dueAt !== undefined || changes.dueDate != null;
     const dueDateChanges = changes.dueDate !== undefined || changes.dueAt != null;

@@ -34,6 +34,12 @@ import {
   UpdateTagDocument,
   UpdateTaskDocument,
   TagsDocument,
+  TrashTaskDocument,
+  CompleteTaskAtVersionDocument,
+  UncompleteTaskAtVersionDocument,
+  MoveTaskAtVersionDocument,
+  RestoreTaskDocument,
+  TrashDocument,
 } from '../generated/graphql.js';
 import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
 
@@ -122,7 +128,6 @@ describe("another user's IDs behave exactly like missing IDs", () => {
   });
 
   it('writes: every mutation taking an ID answers NOT_FOUND, the same as for a missing ID, and changes nothing', async () => {
-    const before = await snapshot();
     const as = { token: mallory.token };
     const attempts = [
       (task: string) => app.graphql(UpdateTaskDocument, { input: { id: task, title: 'pwned' } }, as),
@@ -143,7 +148,19 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       (task: string) => app.graphql(UpdateTasksDocument, { input: { ids: [malloryTask, task], priority: 'URGENT' } }, as),
       (task: string) => app.graphql(MoveTasksDocument, { input: { ids: [malloryTask, task], listId: malloryInbox } }, as),
       (task: string) => app.graphql(MoveTasksDocument, { input: { ids: [malloryTask], listId: malloryInbox, parentId: task } }, as),
+      (task: string) => app.graphql(TrashTaskDocument, { id: task, expectedVersion: 1 }, as),
+      (task: string) => app.graphql(CompleteTaskAtVersionDocument, { id: task, expectedVersion: 1 }, as),
+      (task: string) => app.graphql(UncompleteTaskAtVersionDocument, { id: task, expectedVersion: 1 }, as),
+      (task: string) => app.graphql(MoveTaskAtVersionDocument, { input: { id: task, expectedVersion: 1 } }, as),
+      (task: string) => app.graphql(RestoreTaskDocument, { id: task }, as),
     ];
+    // Alice's task in her trash is as missing to Mallory as her live one.
+    const aliceTrashed = (await app.graphql(CreateTaskDocument, { input: { title: 'alice, deleted' } }, { token: alice.token })).data!.createTask.id;
+    await app.graphql(TrashTaskDocument, { id: aliceTrashed }, { token: alice.token });
+    const theirsInTrash = await app.graphql(RestoreTaskDocument, { id: aliceTrashed }, as);
+    expect(errorCodes(theirsInTrash)).toEqual(['NOT_FOUND']);
+    expect((await app.graphql(TrashDocument, {}, as)).data!.trash.edges).toEqual([]);
+    const before = await snapshot();
     for (const attempt of attempts) {
       const theirs = await attempt(aliceTask);
       const missing = await attempt(MISSING_TASK);
