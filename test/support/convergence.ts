@@ -123,6 +123,17 @@ const BUILT_IN: Action[] = [
     const ids = [...new Set([d.pick(d.known.tasks), d.pick(d.known.tasks)].filter(Boolean))];
     if (ids.length && d.rng() < 0.3) await d.call('mutation($ids: [ID!]!) { deleteTasks(ids: $ids) }', { ids });
   },
+  async (d) => {
+    const id = d.pick(d.known.tasks);
+    if (id) await d.call('mutation($id: ID!) { restoreTask(id: $id) { id } }', { id });
+  },
+  async (d) => {
+    if (d.rng() < 0.1) await d.call('mutation { emptyTrash }', {});
+  },
+  async (d) => {
+    const id = d.pick(d.known.tasks);
+    if (id) await d.call('mutation($id: ID!) { skipOccurrence(id: $id) { id } }', { id });
+  },
 ];
 
 const EXPECTED_REFUSALS = new Set(['NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT']);

@@ -29,7 +29,7 @@ describe('sync convergence', () => {
     for (const client of report.clients) {
       const server = report.server[client.user]!;
       expect(server.size).toBeGreaterThan(1);
-      expect(Object.fromEntries(client.copy)).toEqual(Object.fromEntries(server));
+      expect(Object.fromEntries(client.copy), `the ${client.kind} client of user ${client.user}`).toEqual(Object.fromEntries(server));
       const other = report.created[1 - client.user]!;
       expect([...client.received].filter((id) => other.has(id))).toEqual([]);
     }
