@@ -155,6 +155,32 @@ describe('changes', () => {
     }
   });
 
+  it('keeps a restore that commits while a change to the task’s tags waits for it', async () => {
+    const hal = await app.signUp('hal');
+    const tag = (await app.graphql(CreateTagDocument, { input: { name: 'soon' } }, { token: hal.token })).data!.createTag;
+    const task = (await app.graphql(CreateTaskDocument, { input: { title: 'back soon', tagIds: [tag.id] } }, { token: hal.token })).data!.createTask;
+    await app.graphql(DeleteTaskDocument, { id: task.id }, { token: hal.token });
+    const { syncToken } = await syncAll(hal.token, null);
+
+    const restorer = new pg.Client({ connectionString: app.database.url });
+    const untagger = new pg.Client({ connectionString: app.database.url });
+    await Promise.all([restorer.connect(), untagger.connect()]);
+    try {
+      await restorer.query('BEGIN');
+      await restorer.query('UPDATE tasks SET deleted_at = NULL WHERE id = $1', [uuidOf(task.id)]);
+      // Sees the task in the trash, then waits for the restore's row in the feed.
+      const untagging = untagger.query('DELETE FROM task_tags WHERE task_id = $1', [uuidOf(task.id)]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await restorer.query('COMMIT');
+      await untagging;
+    } finally {
+      await Promise.all([restorer.end(), untagger.end()]);
+    }
+    const since = await syncAll(hal.token, syncToken);
+    expect(since.changes.map((change) => [change.kind, change.id])).toEqual([['UPSERT', task.id]]);
+    expect(since.changes[0]!.node).toMatchObject({ title: 'back soon', tags: [] });
+  });
+
   it('answers SYNC_TOKEN_EXPIRED once deletions after the token were purged, and a full sync starts over', async () => {
     const gus = await app.signUp('gus');
     const task = (await app.graphql(CreateTaskDocument, { input: { title: 'to purge' } }, { token: gus.token })).data!.createTask;

@@ -117,7 +117,10 @@ BEGIN
 END $$;
 
 -- A tag link or a reminder is part of its task (Task.tags, Task.reminders): the task changed. A task
--- deleted in the same statement (a cascade) is no longer there and records nothing here.
+-- deleted in the same statement (a cascade) is no longer there and records nothing here. Whether the
+-- task is deleted (or in the trash) is left to the tasks trigger, which knows it under the task's row
+-- lock: read here, it could be older than a restore that commits while this statement waits for the
+-- row, and would undo it.
 CREATE FUNCTION "record_task_part_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   noted BOOLEAN;
@@ -126,7 +129,7 @@ BEGIN
     WITH recorded AS (
       INSERT INTO changes AS c (user_id, typename, object_id, deleted)
       SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t WHERE t.id IN (SELECT task_id FROM new_rows)
-      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET seq = NULL
       RETURNING user_id
     )
     SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
@@ -135,7 +138,7 @@ BEGIN
       INSERT INTO changes AS c (user_id, typename, object_id, deleted)
       SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t
        WHERE t.id IN (SELECT task_id FROM new_rows UNION SELECT task_id FROM old_rows)
-      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET seq = NULL
       RETURNING user_id
     )
     SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
@@ -143,7 +146,7 @@ BEGIN
     WITH recorded AS (
       INSERT INTO changes AS c (user_id, typename, object_id, deleted)
       SELECT t.user_id, 'Task', t.id, t.deleted_at IS NOT NULL FROM tasks t WHERE t.id IN (SELECT task_id FROM old_rows)
-      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET deleted = EXCLUDED.deleted, seq = NULL
+      ON CONFLICT (user_id, typename, object_id) DO UPDATE SET seq = NULL
       RETURNING user_id
     )
     SELECT note_changed_users(array_agg(DISTINCT user_id)) INTO STRICT noted FROM recorded;
