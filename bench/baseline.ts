@@ -44,16 +44,17 @@ const taskJson = (t: string) => `json_build_object('id', ${t}.id, 'title', ${t}.
 const edges = (t: string, order: string) =>
   `json_build_object('tasks', json_build_object('edges', coalesce(json_agg(json_build_object('node', ${taskJson(t)}) ORDER BY ${order}), '[]')))`;
 
-// $1 is always the viewer. Each statement yields one text column, `data`.
+// $1 is always the viewer. Each statement yields one text column, `data`. Like the API, the floor
+// reads live tasks only (deleted_at IS NULL: the trash is no task list).
 export const STATEMENTS: Record<Scenario, string> = {
   // (user_id, due_at, id) is in exactly this order, so the scan stops after 20 open tasks.
   S1: `
     SELECT ${edges('t', 't.due_at, t.id')}::text AS data
     FROM (SELECT id, title, due_at FROM tasks
-          WHERE user_id = $1 AND NOT completed
+          WHERE user_id = $1 AND NOT completed AND deleted_at IS NULL
           ORDER BY due_at ASC NULLS LAST, id LIMIT 20) AS t`,
 
-  S2: `SELECT json_build_object('task', (SELECT ${taskJson('t')} FROM tasks t WHERE t.id = $2 AND t.user_id = $1))::text AS data`,
+  S2: `SELECT json_build_object('task', (SELECT ${taskJson('t')} FROM tasks t WHERE t.id = $2 AND t.user_id = $1 AND t.deleted_at IS NULL))::text AS data`,
 
   S3: `
     INSERT INTO tasks (user_id, title) VALUES ($1, $2)
@@ -71,7 +72,7 @@ export const STATEMENTS: Record<Scenario, string> = {
   S4: `
     WITH done AS (
       UPDATE tasks SET completed = true, completed_at = now()
-      WHERE id = $2 AND user_id = $1 AND NOT completed
+      WHERE id = $2 AND user_id = $1 AND NOT completed AND deleted_at IS NULL
       RETURNING id, user_id, title, description, priority, due_at, remind_at, recurrence, series_id
     ), due AS (
       SELECT done.*, (wall + CASE done.recurrence
@@ -98,19 +99,19 @@ export const STATEMENTS: Record<Scenario, string> = {
         'nextOccurrence', (SELECT json_build_object('id', n.id, 'dueAt', ${iso('n.due_at')}) FROM next n))
       FROM (SELECT id FROM done
             UNION ALL
-            SELECT id FROM tasks WHERE id = $2 AND user_id = $1 AND NOT EXISTS (SELECT FROM done)) AS t
+            SELECT id FROM tasks WHERE id = $2 AND user_id = $1 AND deleted_at IS NULL AND NOT EXISTS (SELECT FROM done)) AS t
     ))::text AS data`,
 
   // The top level of a list in the user's order, each task with its tags and its number of subtasks.
   S7: `
     SELECT json_build_object('list', json_build_object('tasks', json_build_object('edges', coalesce(json_agg(json_build_object('node', json_build_object(
              'id', t.id, 'title', t.title, 'position', t.position,
-             'subtaskCount', (SELECT count(*) FROM tasks s WHERE s.user_id = $1 AND s.parent_id = t.id),
+             'subtaskCount', (SELECT count(*) FROM tasks s WHERE s.user_id = $1 AND s.parent_id = t.id AND s.deleted_at IS NULL),
              'tags', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name, g.id), '[]')
                       FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.user_id = $1 AND tt.task_id = t.id)))
            ORDER BY t.position, t.id), '[]'))))::text AS data
     FROM (SELECT id, title, position FROM tasks
-          WHERE user_id = $1 AND list_id = $2 AND parent_id IS NULL
+          WHERE user_id = $1 AND list_id = $2 AND parent_id IS NULL AND deleted_at IS NULL
           ORDER BY position, id LIMIT 50) AS t`,
 
   // A move needs its neighbours' keys before it can make its own (fractional-indexing, in Node), so
@@ -118,21 +119,21 @@ export const STATEMENTS: Record<Scenario, string> = {
   S8: `
     SELECT a.list_id, a.position AS low,
            (SELECT min(s.position) FROM tasks s
-             WHERE s.user_id = $1 AND s.list_id = a.list_id AND s.parent_id IS NULL AND s.position > a.position AND s.id <> $2) AS high
-    FROM tasks a WHERE a.id = $3 AND a.user_id = $1 AND a.parent_id IS NULL`,
+             WHERE s.user_id = $1 AND s.list_id = a.list_id AND s.parent_id IS NULL AND s.deleted_at IS NULL AND s.position > a.position AND s.id <> $2) AS high
+    FROM tasks a WHERE a.id = $3 AND a.user_id = $1 AND a.parent_id IS NULL AND a.deleted_at IS NULL`,
 
   // id DESC, not ASC, so that a backward scan of (user_id, created_at, id) delivers the order.
   S5: `
     SELECT ${edges('t', 't.created_at DESC, t.id DESC')}::text AS data
     FROM (SELECT id, title, due_at, created_at FROM tasks t
-          WHERE t.user_id = $1
+          WHERE t.user_id = $1 AND t.deleted_at IS NULL
             AND (t.title ILIKE '%' || $2::text || '%' OR t.description ILIKE '%' || $2::text || '%')
             AND EXISTS (SELECT FROM task_tags tt WHERE tt.user_id = $1 AND tt.task_id = t.id AND tt.tag_id = $3)
           ORDER BY t.created_at DESC, t.id DESC LIMIT 20) AS t`,
 };
 
 const S8_MOVE = `
-  UPDATE tasks SET list_id = $3, parent_id = NULL, position = $4 WHERE id = $2 AND user_id = $1
+  UPDATE tasks SET list_id = $3, parent_id = NULL, position = $4 WHERE id = $2 AND user_id = $1 AND deleted_at IS NULL
   RETURNING json_build_object('moveTask', json_build_object('id', id, 'position', position))::text AS data`;
 
 class BadInput extends Error {}
