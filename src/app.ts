@@ -18,6 +18,7 @@ import { useAcceptableResponse, useBodyLimit } from './http/request-guards.js';
 import { createMetrics } from './http/metrics.js';
 import { useDirectReads } from './execution/direct-reads.js';
 import { useChangeNotices } from './sync/change-notices.js';
+import { withCalendarFeed } from './calendar/calendar-feed.js';
 import { createReads } from './reads/index.js';
 import type { StatementRunner } from './reads/statements.js';
 import { createDirectReadRequests } from './http/direct-read-requests.js';
@@ -61,13 +62,14 @@ mutation SignUp {
 export function createApp(deps: AppDependencies) {
   const { config, prisma, pool, logger } = deps;
   const tokens = createTokens(config.jwt);
+  const limits = deps.rateLimitStore ?? memoryRateLimitStore();
   const services: AppServices = {
     prisma,
     tokens,
     viewerFromRequest: createViewerResolver(tokens, prisma),
     pubsub: deps.pubsub ?? createEventPubSub(),
     logger,
-    rateLimiter: createRateLimiter(deps.rateLimitStore ?? memoryRateLimitStore(), config.authRateLimit),
+    rateLimiter: createRateLimiter(limits, config.authRateLimit),
     trustProxy: config.trustProxy,
     shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
     scopedClient: scopedClients(prisma),
@@ -131,9 +133,10 @@ export function createApp(deps: AppDependencies) {
     plugins,
   });
   // node:http's handler: the direct reads yoga has planned answered before its pipeline, the rest by yoga.
-  const httpListener = directReads
+  const graphqlListener = directReads
     ? createDirectReadRequests({ schema, reads: directReads, services, metrics, corsEnabled: config.cors.origins.length > 0, yoga })
     : (yoga as (req: IncomingMessage, res: ServerResponse) => void);
+  const httpListener = withCalendarFeed({ pool, statements: services.reads.statements, limits, trustProxy: config.trustProxy, logger }, graphqlListener);
   return Object.assign(yoga, { httpListener });
 }
 

@@ -46,6 +46,7 @@ const OWNER_COLUMN: Record<keyof DB, string> = {
   reminders: 'user_id',
   changes: 'user_id',
   sync_counters: 'user_id',
+  calendar_feeds: 'user_id',
 };
 
 const TABLES = Object.keys(OWNER_COLUMN).join('|');

@@ -9,6 +9,7 @@ import './reminder.js';
 import './quick-add.js';
 import './sync.js';
 import './trash.js';
+import './calendar.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

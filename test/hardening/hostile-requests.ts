@@ -728,6 +728,37 @@ const OPS: OpSpec[] = [
     base: () => ({ input: { ids: ['<<TASK>>'], priority: 'URGENT', dueAt: '2033-03-03T03:03:03.000Z', addTagIds: [], removeTagIds: ['<<TAG>>'] } }),
   },
   {
+    field: 'calendarFeedUrl',
+    operation: 'query',
+    vars: {},
+    call: 'calendarFeedUrl',
+    selection: '',
+    returns: 'Scalar',
+    writes: 'never',
+    base: () => ({}),
+  },
+  {
+    field: 'enableCalendarFeed',
+    operation: 'mutation',
+    vars: {},
+    call: 'enableCalendarFeed',
+    selection: '',
+    returns: 'Scalar',
+    // The attacker's own feed: made once, then answered again; no task, tag or list is written.
+    writes: 'always',
+    base: () => ({}),
+  },
+  {
+    field: 'revokeCalendarFeed',
+    operation: 'mutation',
+    vars: {},
+    call: 'revokeCalendarFeed',
+    selection: '',
+    returns: 'Scalar',
+    writes: 'always',
+    base: () => ({}),
+  },
+  {
     field: 'trash',
     operation: 'query',
     vars: { first: 'PageSize', after: 'Cursor' },
@@ -1235,7 +1266,10 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
       const inner = Array.from({ length: 500 }, (_, i) => `t${i}: __typename`).join(' ');
       const selection = op.returns === 'Scalar' ? '' : `{ ${inner} }`;
       const rootExtra = op.returns === 'Scalar' ? inner : '';
-      return { category: 'alias-bomb', label: '500 aliases of __typename', verdict: 'invalid', document: documentOf(op, selection ? { selection } : { rootExtra }), vars: base };
+      // Beside a root scalar query, __typename aliases read nothing (armor's alias limit lets __typename
+      // through): answering them is as harmless as refusing them.
+      const verdict: Verdict = op.operation === 'query' && op.returns === 'Scalar' ? 'unknown' : 'invalid';
+      return { category: 'alias-bomb', label: '500 aliases of __typename', verdict, document: documentOf(op, selection ? { selection } : { rootExtra }), vars: base };
     },
   },
   'directive-flood': {

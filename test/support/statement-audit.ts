@@ -12,7 +12,9 @@ import pg from 'pg';
 // Unscoped by design, the only exceptions: finding a user by email or external id (sign-in, sign-up's
 // duplicate check, the first sight of an external identity) and creating a user (sign-up): whatever
 // token such a request carries, the account it concerns is not yet its viewer's. A request without a
-// token reads as the nil UUID, whom no row belongs to.
+// token reads as the nil UUID, whom no row belongs to. A calendar feed's secret is its credential:
+// the request's viewer is the feed's owner (looked up here, outside the request), and finding the
+// owner by the secret is the feed's one unscoped statement (calendar_feeds is no user's table).
 
 const OWNER: Record<string, string> = { users: 'id', tasks: 'user_id', tags: 'user_id', task_tags: 'user_id', lists: 'user_id', reminders: 'user_id' };
 const NOBODY = '00000000-0000-0000-0000-000000000000';
@@ -114,7 +116,14 @@ export function auditStatements(pool: pg.Pool) {
   return {
     /** The listener, with each request's statements attributed to its viewer. */
     around(listener: (req: IncomingMessage, res: ServerResponse) => void) {
-      return (req: IncomingMessage, res: ServerResponse) => requests.run({ viewer: viewerOf(req) }, () => listener(req, res));
+      return (req: IncomingMessage, res: ServerResponse) => {
+        const secret = /^\/calendar\/([A-Za-z0-9_-]+)\.ics$/.exec(req.url ?? '')?.[1];
+        if (!secret) return requests.run({ viewer: viewerOf(req) }, () => listener(req, res));
+        void (poolQuery('SELECT user_id FROM calendar_feeds WHERE secret = $1', [secret]) as Promise<{ rows: { user_id: string }[] }>).then(
+          (result) => requests.run({ viewer: result.rows[0]?.user_id ?? NOBODY }, () => listener(req, res)),
+          () => requests.run({ viewer: NOBODY }, () => listener(req, res)),
+        );
+      };
     },
     recorded: () => [...recorded.values()],
     /** What is wrong with each recorded statement, judged on the database at `connectionString`. */
