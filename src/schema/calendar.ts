@@ -2,7 +2,21 @@ import { calendarFeedSecret, enableCalendarFeed, feedUrl, revokeCalendarFeed } f
 import type { ViewerContext } from '../context.js';
 import { builder } from './builder.js';
 
-const originOf = (context: ViewerContext) => new URL(context.request.url).origin;
+/** Where clients reach this server: behind a trusted proxy, as the proxy says (TLS ends there). */
+function originOf(context: ViewerContext): string {
+  const url = new URL(context.request.url);
+  if (context.services.trustProxy) {
+    const proto = context.request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = context.request.headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+    if (proto === 'https' || proto === 'http') url.protocol = `${proto}:`;
+    if (host && /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
+      const [name, port = ''] = host.split(':');
+      url.hostname = name!;
+      url.port = port;
+    }
+  }
+  return url.origin;
+}
 
 builder.queryField('calendarFeedUrl', (t) =>
   t.withAuth({ loggedIn: true }).string({

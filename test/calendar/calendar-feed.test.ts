@@ -133,6 +133,21 @@ describe('calendar feed', () => {
     expect(errorCodes(await app.graphql(EnableCalendarFeedDocument, {}))).toEqual(['UNAUTHENTICATED']);
   });
 
+  it('gives the address clients reach, as a trusted proxy reports it', async () => {
+    const proxied = await createTestApp({ env: { TRUST_PROXY: 'on' } });
+    try {
+      const { token } = await proxied.signUp('fay');
+      const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'tasks.example.com' };
+      const url = (await proxied.graphql(EnableCalendarFeedDocument, {}, { token, headers })).data!.enableCalendarFeed;
+      expect(url).toMatch(/^https:\/\/tasks\.example\.com\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
+      // Without TRUST_PROXY the headers are anyone's to send: ignored.
+      const direct = (await app.graphql(EnableCalendarFeedDocument, {}, { token: (await app.signUp('gil')).token, headers })).data!.enableCalendarFeed;
+      expect(direct.startsWith(`${app.origin}/calendar/`)).toBe(true);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('limits how often one client may ask', async () => {
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 65; attempt++) statuses.push((await app.fetch(`/calendar/${'B'.repeat(43)}.ics`)).status);
