@@ -74,6 +74,7 @@ export function createApp(deps: AppDependencies) {
     shutdownSignal: deps.shutdownSignal ?? new AbortController().signal,
     scopedClient: scopedClients(prisma),
     reads: createReads({ schema, pool, preparedStatements: config.database.preparedStatements, run: deps.runStatement }),
+    webhooks: { allowPrivate: config.webhooks.allowPrivate },
   };
 
   const metrics = createMetrics(pool, deps.statementCount ?? (() => 0));

@@ -40,6 +40,12 @@ const environment = z.object({
   REMINDER_POLL_MS: milliseconds.default(5_000),
   TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   SYNC_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  WEBHOOK_ALLOW_PRIVATE: flag.default(false),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_POLL_MS: milliseconds.default(1_000),
+  WEBHOOK_RETRY_BASE_MS: milliseconds.default(10_000),
+  WEBHOOK_RETRY_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
 
   CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: flag.default(false),
@@ -80,6 +86,14 @@ export interface Config {
   reminders: { enabled: boolean; pollMs: number };
   /** How long the trash keeps a task, and the change feed a deletion (the worker purges after). */
   retention: { trashDays: number; syncDays: number };
+  webhooks: {
+    allowPrivate: boolean;
+    /** Deliveries in flight at once (each to a different webhook: one webhook's go one by one, in order). */
+    concurrency: number;
+    timeoutMs: number;
+    pollMs: number;
+    retry: { baseMs: number; maxDelayMs: number; windowMs: number };
+  };
   cors: { origins: string[] };
   trustProxy: boolean;
   authRateLimit: { max: number; windowSeconds: number };
@@ -148,6 +162,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisUrl: env.REDIS_URL,
     reminders: { enabled: env.REMINDERS, pollMs: env.REMINDER_POLL_MS },
     retention: { trashDays: env.TRASH_RETENTION_DAYS, syncDays: env.SYNC_RETENTION_DAYS },
+    webhooks: {
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      pollMs: env.WEBHOOK_POLL_MS,
+      retry: { baseMs: env.WEBHOOK_RETRY_BASE_MS, maxDelayMs: 3_600_000, windowMs: env.WEBHOOK_RETRY_WINDOW_SECONDS * 1_000 },
+    },
     cors: { origins: env.CORS_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [] },
     trustProxy: env.TRUST_PROXY,
     authRateLimit: { max: env.AUTH_RATE_LIMIT, windowSeconds: env.AUTH_RATE_WINDOW_SECONDS },

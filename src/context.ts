@@ -24,6 +24,8 @@ export interface AppServices {
   scopedClient(viewerId: string): ViewerDb;
   /** The read compiler: every read of tasks, tags and users (src/reads/). */
   reads: Reads;
+  /** WEBHOOK_ALLOW_PRIVATE: webhook URLs may resolve to private and loopback addresses. */
+  webhooks: { allowPrivate: boolean };
 }
 
 export interface Context {

@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
 import { startReminderWorker } from './tasks/reminders.js';
 import { startHousekeeping } from './housekeeping.js';
+import { startWebhookDeliveries } from './webhooks/start.js';
 
 // Process entry: config -> database -> migrations -> server -> listen; SIGTERM/SIGINT drain and exit.
 
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const housekeeping = config.reminders.enabled
     ? startHousekeeping({ pool, pubsub: events.pubsub, logger: logger.child({ component: 'housekeeping' }), retention: config.retention })
     : undefined;
+  const webhooks = config.reminders.enabled ? startWebhookDeliveries({ config, databaseUrl: database.url, pool, logger: logger.child({ component: 'webhooks' }) }) : undefined;
 
   // With Redis, every instance counts sign-in attempts against the same limits.
   // ioredis is imported only when used (see openEventBus).
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     await once(server, 'close').catch(() => {});
     await reminders?.stop();
     await housekeeping?.stop();
+    await webhooks?.stop();
     await yoga.dispose();
     await events.close();
     rateLimitRedis?.disconnect();

@@ -7,8 +7,9 @@ import { createLogger } from './logger.js';
 import { exitOnStartupFailure, onShutdownSignal } from './process-lifecycle.js';
 import { startReminderWorker } from './tasks/reminders.js';
 import { startHousekeeping } from './housekeeping.js';
+import { startWebhookDeliveries } from './webhooks/start.js';
 
-// `npm run worker`: the reminder worker and the housekeeping (trash and change-feed retention) alone, for deployments that run it apart from the API
+// `npm run worker`: the reminder worker, the webhook deliveries and the housekeeping (trash and change-feed retention) alone, for deployments that run it apart from the API
 // instances (which then set REMINDERS=off). Any number may run: each reminder is claimed once.
 
 async function main(): Promise<void> {
@@ -26,12 +27,14 @@ async function main(): Promise<void> {
   const events = await openEventBus(config, { logger });
   const worker = startReminderWorker({ prisma, pubsub: events.pubsub, logger, pollMs: config.reminders.pollMs });
   const housekeeping = startHousekeeping({ pool, pubsub: events.pubsub, logger: logger.child({ component: 'housekeeping' }), retention: config.retention });
+  const webhooks = startWebhookDeliveries({ config, databaseUrl: database.url, pool, logger: logger.child({ component: 'webhooks' }) });
   logger.info({ database: database.description, events: events.description }, 'reminder worker running');
 
   onShutdownSignal(logger, async (signal) => {
     logger.info({ signal }, 'shutting down: finishing the current tick');
     await worker.stop();
     await housekeeping.stop();
+    await webhooks.stop();
     await events.close();
     await closePrisma();
     await database.close();

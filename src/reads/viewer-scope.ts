@@ -47,6 +47,8 @@ const OWNER_COLUMN: Record<keyof DB, string> = {
   changes: 'user_id',
   sync_counters: 'user_id',
   calendar_feeds: 'user_id',
+  webhooks: 'user_id',
+  webhook_deliveries: 'user_id',
 };
 
 const TABLES = Object.keys(OWNER_COLUMN).join('|');

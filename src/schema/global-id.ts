@@ -4,7 +4,7 @@ import { badInput } from './errors.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The database id inside a Relay global ID of `typename`; BAD_USER_INPUT (at `path`) for anything else. */
-export function decodeId(globalId: string, typename: 'Task' | 'Tag' | 'User' | 'List' | 'Reminder', path: string): string {
+export function decodeId(globalId: string, typename: 'Task' | 'Tag' | 'User' | 'List' | 'Reminder' | 'Webhook', path: string): string {
   try {
     const decoded = decodeGlobalID(globalId);
     if (decoded.typename === typename && UUID.test(decoded.id)) return decoded.id.toLowerCase();
@@ -23,7 +23,7 @@ export function decodeIds(globalIds: readonly string[], typename: 'Task' | 'Tag'
   return [...new Set(globalIds.map((id, index) => decodeId(id, typename, `${path}.${index}`)))];
 }
 
-const NODE_TYPES = new Set(['Task', 'Tag', 'User', 'List', 'Reminder']);
+const NODE_TYPES = new Set(['Task', 'Tag', 'User', 'List', 'Reminder', 'Webhook']);
 const NOBODY = { typename: 'Task', id: '00000000-0000-0000-0000-000000000000' };
 
 /** For node/nodes: our IDs decode as they are; anything else decodes to an ID that matches no row. */

@@ -10,6 +10,7 @@ import './quick-add.js';
 import './sync.js';
 import './trash.js';
 import './calendar.js';
+import './webhook.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

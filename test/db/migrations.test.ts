@@ -34,7 +34,7 @@ describe('migrations', () => {
     const { url } = await emptyDatabase();
     const applied = await migrate(url);
     expect(applied.length).toBeGreaterThan(0);
-    expect(await tables(url)).toEqual(['_prisma_migrations', 'calendar_feeds', 'changes', 'lists', 'reminders', 'sync_counters', 'tags', 'task_tags', 'tasks', 'users']);
+    expect(await tables(url)).toEqual(['_prisma_migrations', 'calendar_feeds', 'changes', 'lists', 'reminders', 'sync_counters', 'tags', 'task_tags', 'tasks', 'users', 'webhook_deliveries', 'webhooks']);
 
     const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
       url,

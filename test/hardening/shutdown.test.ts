@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { TEST_JWT_SECRET } from '../support/app.js';
+import { startServerProcess } from '../support/server-process.js';
 
 // The real process (src/main.ts) under SIGTERM with mutations in flight: it stops accepting, lets
 // in-flight requests finish, closes everything and exits 0; every mutation it acknowledged is stored.
@@ -11,22 +11,14 @@ import { TEST_JWT_SECRET } from '../support/app.js';
 let database: TestDatabase;
 let server: ChildProcess;
 let baseUrl: string;
-let output = '';
+let output: () => string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', REMINDERS: 'off', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', REDIS_URL: '', SHUTDOWN_TIMEOUT_MS: '30000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  for (let waited = 0; waited < 60_000 && !/ready at (http:\/\/\S+)\/graphql/.test(output); waited += 100) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const match = /ready at (http:\/\/\S+)\/graphql/.exec(output);
-  if (!match) throw new Error(`server did not start:\n${output}`);
-  baseUrl = match[1]!.replace('localhost', '127.0.0.1');
+  const started = await startServerProcess(database.url, { REMINDERS: 'off', SHUTDOWN_TIMEOUT_MS: '30000' });
+  server = started.child;
+  baseUrl = started.baseUrl;
+  output = started.output;
 }, 90_000);
 
 afterAll(async () => {
@@ -71,8 +63,8 @@ describe('graceful shutdown', () => {
     await streamEnded;
 
     expect(exitCode).toBe(0);
-    expect(output).toMatch(/shutting down/);
-    expect(output).toMatch(/"msg":"stopped"/);
+    expect(output()).toMatch(/shutting down/);
+    expect(output()).toMatch(/"msg":"stopped"/);
     const acknowledged = results.flatMap((result) => (result.body.data?.createTask ? [result.body.data.createTask.title] : []));
     expect(acknowledged.length).toBeGreaterThan(0);
 

@@ -16,7 +16,7 @@ import pg from 'pg';
 // the request's viewer is the feed's owner (looked up here, outside the request), and finding the
 // owner by the secret is the feed's one unscoped statement (calendar_feeds is no user's table).
 
-const OWNER: Record<string, string> = { users: 'id', tasks: 'user_id', tags: 'user_id', task_tags: 'user_id', lists: 'user_id', reminders: 'user_id' };
+const OWNER: Record<string, string> = { users: 'id', tasks: 'user_id', tags: 'user_id', task_tags: 'user_id', lists: 'user_id', reminders: 'user_id', webhooks: 'user_id', webhook_deliveries: 'user_id' };
 const NOBODY = '00000000-0000-0000-0000-000000000000';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCANS = new Set(['Seq Scan', 'Index Scan', 'Index Only Scan', 'Bitmap Heap Scan', 'Tid Scan', 'Tid Range Scan', 'Sample Scan']);
