@@ -301,3 +301,53 @@ describe('registration', () => {
     expect((await app.graphql(WebhooksDocument, {}, { token: owner.token })).data!.webhooks).toEqual([]);
   });
 });
+
+describe('addresses inside the network (SSRF)', () => {
+  it('refuses URLs on private, loopback and link-local addresses at registration unless WEBHOOK_ALLOW_PRIVATE=on', async () => {
+    const strict = await createTestApp({ database: app.database });
+    try {
+      const user = await strict.signUp('strict');
+      const as = { token: user.token };
+      const target = await receiver();
+      const port = new URL(target.url).port;
+      for (const url of [
+        target.url,
+        `http://localhost:${port}/hooks`,
+        'http://[::1]/hooks',
+        'http://[::ffff:127.0.0.1]/hooks',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://10.0.0.8/hooks',
+        'http://192.168.1.20/hooks',
+        'http://0.0.0.0/hooks',
+      ]) {
+        const result = await strict.graphql(CreateWebhookDocument, { input: { url, events: ['*'] } }, as);
+        expect(result.errors?.[0]?.extensions?.code, url).toBe('BAD_USER_INPUT');
+        expect(JSON.stringify(result.errors?.[0]?.extensions), url).toContain('input.url');
+      }
+      expect((await strict.graphql(WebhooksDocument, {}, as)).data!.webhooks).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('checks the address again at delivery: a URL that became private is never connected to', async () => {
+    // Registered while private addresses were allowed; delivered by a worker that does not allow them,
+    // as after DNS changed: by an IP literal, and by a name the worker resolves itself.
+    startWorker({ WEBHOOK_ALLOW_PRIVATE: 'off' });
+    const target = await receiver();
+    const port = new URL(target.url).port;
+    const { as } = await subscribed(target, ['task.created']);
+    const byName = await app.graphql(CreateWebhookDocument, { input: { url: `http://localhost:${port}/by-name`, events: ['task.created'] } }, as);
+    expect(byName.errors).toBeUndefined();
+    await createTask(as, 'must not leave the server');
+
+    let states = (await app.graphql(WebhooksDocument, {}, as)).data!.webhooks;
+    for (let waited = 0; states.some((state) => state.failureCount === 0) && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      states = (await app.graphql(WebhooksDocument, {}, as)).data!.webhooks;
+    }
+    expect(states).toHaveLength(2);
+    for (const state of states) expect(state).toMatchObject({ active: true, lastStatus: null, failureCount: 1 });
+    expect(target.received).toHaveLength(0);
+  });
+});
