@@ -12,6 +12,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
+import { freshDatabase } from './databases.js';
 import { benchUserId } from './fixtures.js';
 import { percentile } from './measure.js';
 import { buildForProduction, memory, productionCommand, startTarget } from './processes.js';
@@ -35,22 +36,11 @@ const USERS = Math.ceil(SUBSCRIBERS / 2);
 const progress = (line: string) => console.error(`[bench:sync] ${line}`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-async function freshDatabase(serverUrl: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS sync_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE sync_bench');
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = '/sync_bench';
-  return url.toString();
-}
-
 async function main() {
   const environment = { ...process.env, EMBEDDED_DATA_DIR: process.env.BENCH_EMBEDDED_DATA_DIR ?? '.data/bench-postgres', EMBEDDED_PORT: process.env.BENCH_EMBEDDED_PORT ?? '54330' };
   const config = loadConfig({ ...environment, JWT_SECRET: SECRET, NODE_ENV: 'development' });
   const server = await openDatabase(config.database, progress);
-  const url = await freshDatabase(server.url);
+  const url = await freshDatabase(server.url, 'sync_bench');
   await migrate(url, { log: progress });
 
   const db = new pg.Client({ connectionString: url });

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
+import { freshDatabase } from './databases.js';
 import { buildForProduction, memory, productionCommand, startTarget } from './processes.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,17 +25,6 @@ const { values: args } = parseArgs({ options: { deliveries: { type: 'string', de
 const DELIVERIES = Number(args.deliveries);
 const WEBHOOKS = Number(args.webhooks);
 const progress = (line: string) => console.error(`[bench:webhooks] ${line}`);
-
-async function freshDatabase(serverUrl: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS webhooks_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE webhooks_bench');
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = '/webhooks_bench';
-  return url.toString();
-}
 
 /** A receiver that answers 200 to every correctly signed delivery and counts distinct delivery ids. */
 async function startReceiver() {
@@ -80,7 +70,7 @@ async function main() {
   const environment = { ...process.env, EMBEDDED_DATA_DIR: process.env.BENCH_EMBEDDED_DATA_DIR ?? '.data/bench-postgres', EMBEDDED_PORT: process.env.BENCH_EMBEDDED_PORT ?? '54330' };
   const config = loadConfig({ ...environment, JWT_SECRET: SECRET, NODE_ENV: 'development' });
   const server = await openDatabase(config.database, progress);
-  const url = await freshDatabase(server.url);
+  const url = await freshDatabase(server.url, 'webhooks_bench');
   await migrate(url, { log: progress });
   const receiver = await startReceiver();
   const db = new pg.Client({ connectionString: url });
@@ -92,10 +82,7 @@ async function main() {
   /** Queues DELIVERIES task.created deliveries over `webhooks` users (one webhook each), with no worker running. */
   async function backlog(webhooks: number): Promise<void> {
     await db.query('TRUNCATE users CASCADE');
-    const { rows: users } = await db.query<{ id: string }>(
-      `INSERT INTO users (email) SELECT 'hook-' || n || '@example.com' FROM generate_series(1, $1::int) n RETURNING id`,
-      [webhooks],
-    );
+    await db.query(`INSERT INTO users (email) SELECT 'hook-' || n || '@example.com' FROM generate_series(1, $1::int) n`, [webhooks]);
     await db.query(`INSERT INTO webhooks (user_id, url, events, secret) SELECT id, $1, '{task.created}', $2 FROM users`, [receiver.url, HOOK_SECRET]);
     // One task per statement and transaction, as the API writes them: each its own change number.
     const perUser = DELIVERIES / webhooks;
@@ -109,7 +96,6 @@ async function main() {
     }
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries');
     if (rows[0]!.n !== DELIVERIES) throw new Error(`expected ${DELIVERIES} queued deliveries, found ${rows[0]!.n}`);
-    void users;
   }
 
   try {

@@ -5,13 +5,17 @@ import { startWebhookDeliveries } from '../../src/webhooks/start.js';
 import type { WebhookWorker } from '../../src/webhooks/webhook-worker.js';
 import {
   CompleteTaskDocument,
+  CompleteTasksDocument,
   CreateListDocument,
   CreateTagDocument,
   CreateTaskDocument,
   CreateWebhookDocument,
+  DeleteListDocument,
+  DeleteTagDocument,
   DeleteTaskDocument,
   DeleteWebhookDocument,
   RestoreTaskDocument,
+  UncompleteTaskDocument,
   UpdateTaskDocument,
   UpdateWebhookDocument,
   WebhooksDocument,
@@ -88,6 +92,12 @@ const createTask = async (as: { token: string }, title: string) => {
   return result.data!.createTask;
 };
 
+/** Deliveries of one transaction go out by object id: the order of `a` and `b` among `tasks` that way. */
+function order(a: string, b: string, tasks: { id: string; title: string }[]): number {
+  const idOf = (line: string) => uuidOf(tasks.find((task) => line.endsWith(` ${task.title}`))!.id);
+  return idOf(a) < idOf(b) ? -1 : 1;
+}
+
 describe('deliveries', () => {
   it('posts each change, signed, in the order of the changes, with the object as the API reads it', async () => {
     startWorker();
@@ -126,6 +136,42 @@ describe('deliveries', () => {
       expect(Date.parse(delivery.occurredAt)).not.toBeNaN();
     }
     expect(new Set(target.received.map((delivery) => delivery.id)).size).toBe(expected.length);
+  });
+
+  it('tells bulk and cascading changes object by object, each transaction in one go', async () => {
+    startWorker();
+    const target = await receiver();
+    const { as } = await subscribed(target);
+    const arrivedSince = async (start: number, count: number) => {
+      await target.waitFor((received) => received.length >= start + count);
+      return target.received.slice(start, start + count).map((delivery) => `${delivery.event} ${delivery.data.title ?? delivery.data.name ?? delivery.data.id}`);
+    };
+    const list = (await app.graphql(CreateListDocument, { input: { name: 'Move' } }, as)).data!.createList;
+    const tag = (await app.graphql(CreateTagDocument, { input: { name: 'boxes' } }, as)).data!.createTag;
+    const tasks: { id: string; title: string }[] = [];
+    for (const title of ['pack', 'label', 'load']) {
+      tasks.push((await app.graphql(CreateTaskDocument, { input: { title, listId: list.id, tagIds: [tag.id] } }, as)).data!.createTask);
+    }
+    // A task created with its tags is one task.created, not a creation and an update.
+    expect(await arrivedSince(0, 5)).toEqual(['list.created Move', 'tag.created boxes', 'task.created pack', 'task.created label', 'task.created load']);
+
+    const completed = await app.graphql(CompleteTasksDocument, { ids: tasks.map((task) => task.id) }, as);
+    expect(completed.errors).toBeUndefined();
+    expect((await arrivedSince(5, 3)).sort()).toEqual(['task.completed label', 'task.completed load', 'task.completed pack']);
+    await app.graphql(UncompleteTaskDocument, { id: tasks[0]!.id }, as);
+    expect(await arrivedSince(8, 1)).toEqual(['task.updated pack']);
+
+    // Deleting the tag changes the tasks that carried it.
+    await app.graphql(DeleteTagDocument, { id: tag.id }, as);
+    expect(await arrivedSince(9, 4)).toEqual([`tag.deleted ${tag.id}`, ...['task.updated label', 'task.updated load', 'task.updated pack'].sort((a, b) => order(a, b, tasks))]);
+
+    // Deleting the list sends its tasks to the trash: one list.deleted, a task.deleted each.
+    await app.graphql(DeleteListDocument, { id: list.id }, as);
+    const deleted = await arrivedSince(13, 4);
+    expect(deleted[0]).toBe(`list.deleted ${list.id}`);
+    expect(deleted.slice(1).sort()).toEqual(tasks.map((task) => `task.deleted ${task.id}`).sort());
+    // One transaction, one moment.
+    expect(new Set(target.received.slice(13, 17).map((delivery) => delivery.occurredAt)).size).toBe(1);
   });
 
   it('sends only the events a webhook asks for', async () => {
