@@ -68,7 +68,13 @@ const CreateWebhookPayload = builder.objectRef<{ webhook: Row; secret: string }>
   }),
 });
 
-const url = z.string().trim().min(1, 'must not be blank').max(2048, 'at most 2048 characters');
+const url = z
+  .string()
+  .trim()
+  .min(1, 'must not be blank')
+  .max(2048, 'at most 2048 characters')
+  // The URL parser would percent-encode them; stored as given, they would be refused by PostgreSQL (NUL) or mislead a reader.
+  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters');
 const events = z.array(z.string().max(32, 'at most 32 characters')).max(MAX_EVENT_PATTERNS, `at most ${MAX_EVENT_PATTERNS} events`);
 const createInput = z.object({ url, events });
 const updateInput = z.object({ id: z.string(), url: url.optional(), events: events.optional(), active: z.boolean().optional() });

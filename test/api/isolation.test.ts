@@ -40,6 +40,11 @@ import {
   MoveTaskAtVersionDocument,
   RestoreTaskDocument,
   TrashDocument,
+  CreateWebhookDocument,
+  DeleteWebhookDocument,
+  UpdateWebhookDocument,
+  WebhookNodeDocument,
+  WebhooksDocument,
 } from '../generated/graphql.js';
 import { createTestApp, errorCodes, type TestApp } from '../support/app.js';
 
@@ -52,6 +57,7 @@ let alice: Awaited<ReturnType<TestApp['signUp']>>;
 let mallory: Awaited<ReturnType<TestApp['signUp']>>;
 let aliceTask: string;
 let aliceReminder: string;
+let aliceWebhook: string;
 let aliceTag: string;
 let malloryTask: string;
 let malloryTag: string;
@@ -74,7 +80,8 @@ async function snapshot() {
   const places = await app.pool.query('SELECT id, list_id, parent_id, position FROM tasks ORDER BY id');
   const users = await app.pool.query('SELECT id, email, name, updated_at FROM users ORDER BY id');
   const reminders = await app.pool.query('SELECT id, task_id, at, minutes_before, fire_at, sent_at FROM reminders ORDER BY id');
-  return { tasks: tasks.rows, tags: tags.rows, users: users.rows, lists: lists.rows, places: places.rows, reminders: reminders.rows };
+  const webhooks = await app.pool.query('SELECT * FROM webhooks ORDER BY id');
+  return { tasks: tasks.rows, tags: tags.rows, users: users.rows, lists: lists.rows, places: places.rows, reminders: reminders.rows, webhooks: webhooks.rows };
 }
 
 beforeAll(async () => {
@@ -89,6 +96,7 @@ beforeAll(async () => {
       { token: alice.token },
     )
   ).data!.createTask.id;
+  aliceWebhook = (await app.graphql(CreateWebhookDocument, { input: { url: 'https://93.184.216.34/alice', events: ['*'] } }, { token: alice.token })).data!.createWebhook.webhook.id;
   aliceReminder = (await app.graphql(AddReminderDocument, { input: { taskId: aliceTask, minutesBefore: 30 } }, { token: alice.token })).data!.addReminder.id;
   malloryTag = (await app.graphql(CreateTagDocument, { input: { name: 'mine' } }, { token: mallory.token })).data!.createTag.id;
   malloryTask = (await app.graphql(CreateTaskDocument, { input: { title: 'Mallory' } }, { token: mallory.token })).data!.createTask.id;
@@ -201,6 +209,19 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       expect(withoutIds(theirs.errors![0]!.message)).toBe(withoutIds((await attempt(MISSING_REMINDER)).errors![0]!.message));
     }
     expect((await app.graphql(NodesDocument, { ids: [aliceReminder] }, as)).data!.nodes).toEqual([null]);
+    const MISSING_WEBHOOK = Buffer.from('Webhook:00000000-0000-4000-8000-000000000000').toString('base64');
+    const webhookAttempts = [
+      (webhook: string) => app.graphql(UpdateWebhookDocument, { input: { id: webhook, url: 'https://93.184.216.34/mallory', active: true } }, as),
+      (webhook: string) => app.graphql(DeleteWebhookDocument, { id: webhook }, as),
+    ];
+    for (const attempt of webhookAttempts) {
+      const theirs = await attempt(aliceWebhook);
+      expect(errorCodes(theirs)).toEqual(['NOT_FOUND']);
+      expect(withoutIds(theirs.errors![0]!.message)).toBe(withoutIds((await attempt(MISSING_WEBHOOK)).errors![0]!.message));
+    }
+    expect((await app.graphql(WebhookNodeDocument, { id: aliceWebhook }, as)).data!.node).toBeNull();
+    expect((await app.graphql(WebhooksDocument, {}, as)).data!.webhooks).toEqual([]);
+    expect((await app.graphql(WebhookNodeDocument, { id: aliceWebhook }, { token: alice.token })).data!.node).toMatchObject({ id: aliceWebhook, url: 'https://93.184.216.34/alice' });
     const tagAttempts = [
       (tag: string) => app.graphql(UpdateTagDocument, { input: { id: tag, name: 'pwned' } }, as),
       (tag: string) => app.graphql(DeleteTagDocument, { id: tag }, as),
@@ -236,6 +257,8 @@ describe("another user's IDs behave exactly like missing IDs", () => {
       await app.graphql(TagsDocument, {}),
       await app.graphql(DeleteTaskDocument, { id: aliceTask }),
       await app.graphql(CreateTagDocument, { input: { name: 'anon' } }),
+      await app.graphql(WebhooksDocument, {}),
+      await app.graphql(CreateWebhookDocument, { input: { url: 'https://93.184.216.34/anon', events: ['*'] } }),
     ]) {
       expect(errorCodes(result)).toContain('UNAUTHENTICATED');
       expect(Object.values(result.data ?? {}).every((value) => value === null)).toBe(true);

@@ -7,6 +7,7 @@ import {
   CreateListDocument,
   CreateTagDocument,
   CreateTaskDocument,
+  CreateWebhookDocument,
   ListsDocument,
   MeDocument,
   NodesDocument,
@@ -115,6 +116,7 @@ async function victimRows() {
     lists: await query('SELECT * FROM lists WHERE user_id = $1 ORDER BY id'),
     taskTags: await query('SELECT * FROM task_tags WHERE task_id IN (SELECT id FROM tasks WHERE user_id = $1) ORDER BY task_id, tag_id'),
     reminders: await query('SELECT * FROM reminders WHERE user_id = $1 ORDER BY id'),
+    webhooks: await query('SELECT * FROM webhooks WHERE user_id = $1 ORDER BY id'),
   };
 }
 
@@ -125,6 +127,7 @@ async function decoyRows() {
     list: (await app.pool.query('SELECT * FROM lists WHERE id = $1', [rawId(context.decoy.listId)])).rows,
     taskTags: (await app.pool.query('SELECT * FROM task_tags WHERE task_id = $1 ORDER BY tag_id', [rawId(context.decoy.taskId)])).rows,
     reminders: (await app.pool.query('SELECT * FROM reminders WHERE task_id = $1 ORDER BY id', [rawId(context.decoy.taskId)])).rows,
+    webhook: (await app.pool.query('SELECT * FROM webhooks WHERE id = $1', [rawId(context.decoy.webhookId)])).rows,
   };
 }
 
@@ -190,6 +193,14 @@ beforeAll(async () => {
   const victimReminders = (await app.pool.query<{ id: string }>('SELECT id FROM reminders WHERE user_id = $1', [rawId(victim.userId)])).rows.map((row) =>
     Buffer.from(`Reminder:${row.id}`).toString('base64'),
   );
+  // Webhooks on public address literals: the test app runs no worker, so nothing is ever sent.
+  const victimWebhooks: string[] = [];
+  for (const url of [`https://93.184.216.34/${SECRET}`, `https://93.184.216.35/${SECRET}/2`]) {
+    const created = await app.graphql(CreateWebhookDocument, { input: { url, events: ['*'] } }, as(victim.token));
+    victimWebhooks.push(created.data!.createWebhook.webhook.id);
+  }
+  const decoyWebhook = (await app.graphql(CreateWebhookDocument, { input: { url: 'https://93.184.216.34/decoy', events: ['task.created'] } }, as(attacker.token))).data!
+    .createWebhook.webhook.id;
   const homeList = (await app.graphql(CreateListDocument, { input: { name: 'home' } }, as(attacker.token))).data!.createList.id;
   attackerInbox = (await app.graphql(ListsDocument, {}, as(attacker.token))).data!.inbox.id;
   const sandboxTasks: string[] = Array(SANDBOX_SIZE);
@@ -209,8 +220,8 @@ beforeAll(async () => {
 
   context = {
     attacker: { token: attacker.token, userId: attacker.userId, email: attacker.email, listId: homeList },
-    victim: { userId: victim.userId, email: victim.email, taskIds: victimTasks, tagIds: victimTags, listIds: [victimList, victimInbox], inboxId: victimInbox, reminderIds: victimReminders },
-    decoy: { taskId: decoyTask, tagId: decoyTag, listId: decoyList, reminderId: decoyReminder },
+    victim: { userId: victim.userId, email: victim.email, taskIds: victimTasks, tagIds: victimTags, listIds: [victimList, victimInbox], inboxId: victimInbox, reminderIds: victimReminders, webhookIds: victimWebhooks },
+    decoy: { taskId: decoyTask, tagId: decoyTag, listId: decoyList, reminderId: decoyReminder, webhookId: decoyWebhook },
     sandbox: { taskIds: sandboxTasks, tagIds: sandboxTags, listIds: sandboxLists },
     cursor,
   };
@@ -621,6 +632,15 @@ describe('hostile input', () => {
     const { rows: lists } = await app.pool.query<{ id: string; name: string }>('SELECT id, name FROM lists WHERE user_id = $1', [attackerId]);
     expect(byId(lists), unaccounted(lists.map((list) => ({ id: list.id, text: list.name })), expectedLists)).toEqual(byId([...expectedLists].map(([id, name]) => ({ id, name }))));
     expect(requests.filter((request) => request.write === 'createList' && request.expect === 'success').length).toBeGreaterThan(10);
+
+    // Webhooks: the decoy and those the successful creates answered with, as they answered.
+    const expectedWebhooks = new Map<string, string>([[rawId(context.decoy.webhookId), 'https://93.184.216.34/decoy']]);
+    for (const write of of('createWebhook')) {
+      const webhook = write.value.webhook as { id: string; url: string };
+      expectedWebhooks.set(rawId(webhook.id), webhook.url);
+    }
+    const { rows: webhooks } = await app.pool.query<{ id: string; url: string }>('SELECT id, url FROM webhooks WHERE user_id = $1', [attackerId]);
+    expect(byId(webhooks)).toEqual(byId([...expectedWebhooks].map(([id, url]) => ({ id, url }))));
 
     // Valid writes (expect: success) are there verbatim: SQL- and script-looking text included.
     const validCreates = requests.filter((request) => request.write === 'createTask' && request.expect === 'success');

@@ -50,9 +50,9 @@ export interface HostileContext {
   /** `listId`: a list of the attacker's own that valid creates put tasks in and valid moves use as an anchor. */
   attacker: { token: string; userId: string; email: string; listId: string };
   /** `listIds`: the victim's lists, `inboxId` among them (to anyone else its id must read as missing, not as an Inbox). */
-  victim: { userId: string; email: string; taskIds: string[]; tagIds: string[]; listIds: string[]; inboxId: string; reminderIds: string[] };
+  victim: { userId: string; email: string; taskIds: string[]; tagIds: string[]; listIds: string[]; inboxId: string; reminderIds: string[]; webhookIds: string[] };
   /** The attacker's own task, tag and list that only invalid requests ever target: they must not change. */
-  decoy: { taskId: string; tagId: string; listId: string; reminderId: string };
+  decoy: { taskId: string; tagId: string; listId: string; reminderId: string; webhookId: string };
   /** The attacker's own tasks, tags and lists, each the target of at most one update that may succeed. */
   sandbox: { taskIds: string[]; tagIds: string[]; listIds: string[] };
   /** A real cursor of one of the attacker's tasks (its id inside is forged into other cursors). */
@@ -130,10 +130,13 @@ const KIND_TO_GRAPHQL: Record<string, string> = {
   TagId: 'ID',
   ListId: 'ID',
   ReminderId: 'ID',
+  WebhookId: 'ID',
   NodeId: 'ID',
+  Url: 'String',
+  EventName: 'String',
 };
 const STRING_KINDS = new Set(Object.keys(KIND_TO_GRAPHQL));
-const ID_KINDS = new Set(['TaskId', 'TagId', 'ListId', 'ReminderId', 'NodeId']);
+const ID_KINDS = new Set(['TaskId', 'TagId', 'ListId', 'ReminderId', 'WebhookId', 'NodeId']);
 const ENUMS: Record<string, string[]> = {
   Priority: ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT'],
   TaskOrderField: ['DUE_AT', 'PRIORITY', 'CREATED_AT', 'UPDATED_AT', 'TITLE', 'POSITION'],
@@ -178,6 +181,8 @@ const INPUTS: Record<string, Record<string, string>> = {
   SignInInput: { email: 'Email!', password: 'Secret!' },
   UpdateMeInput: { name: 'Name', timeZone: 'TimeZone' },
   DeleteAccountInput: { password: 'Secret' },
+  CreateWebhookInput: { url: 'Url!', events: '[EventName!]!' },
+  UpdateWebhookInput: { id: 'WebhookId!', url: 'Url', events: '[EventName!]', active: 'Boolean' },
   TaskFilter: {
     completed: 'Boolean',
     priorityIn: '[Priority!]',
@@ -205,7 +210,7 @@ const graphqlType = (type: string): string =>
   type.replace(/[A-Za-z]+/g, (name) => KIND_TO_GRAPHQL[name] ?? (name === 'Version' || name === 'PageSize' ? 'Int' : name));
 
 type Target = 'victim' | 'decoy' | 'sandbox';
-type Returns = 'Task' | 'Tag' | 'List' | 'User' | 'Payload' | 'Auth' | 'Connection' | 'Node' | 'Scalar';
+type Returns = 'Task' | 'Tag' | 'List' | 'User' | 'Payload' | 'Auth' | 'Connection' | 'Node' | 'Webhook' | 'Scalar';
 
 interface OpSpec {
   field: string;
@@ -234,7 +239,7 @@ interface OpSpec {
   sse?: boolean;
   /**
    * The valid request; ids are placeholders resolved per target (victim, decoy or sandbox): <<TASK>>,
-   * <<TAG>>, <<LIST>>, <<REMINDER>>, <<NODE>>; <<HOME>> is always the attacker's own list (see HostileContext).
+   * <<TAG>>, <<LIST>>, <<REMINDER>>, <<WEBHOOK>>, <<NODE>>; <<HOME>> is always the attacker's own list (see HostileContext).
    */
   base(n: number): Record<string, unknown>;
 }
@@ -759,6 +764,47 @@ const OPS: OpSpec[] = [
     base: () => ({}),
   },
   {
+    field: 'webhooks',
+    operation: 'query',
+    vars: {},
+    call: 'webhooks',
+    selection: '{ id url events active createdAt lastDeliveryAt lastStatus failureCount }',
+    returns: 'Webhook',
+    writes: 'never',
+    base: () => ({}),
+  },
+  {
+    field: 'createWebhook',
+    operation: 'mutation',
+    vars: { input: 'CreateWebhookInput!' },
+    call: 'createWebhook(input: $input)',
+    selection: '{ secret webhook { id url events active } }',
+    returns: 'Webhook',
+    // A public address literal (no DNS): never contacted, the test app runs no webhook worker.
+    writes: 'always',
+    base: () => ({ input: { url: 'https://93.184.216.34/hooks', events: ['task.*', 'list.created'] } }),
+  },
+  {
+    field: 'updateWebhook',
+    operation: 'mutation',
+    vars: { input: 'UpdateWebhookInput!' },
+    call: 'updateWebhook(input: $input)',
+    selection: '{ id url events active failureCount }',
+    returns: 'Webhook',
+    writes: 'never',
+    base: () => ({ input: { id: '<<WEBHOOK>>', url: 'https://93.184.216.34/moved', events: ['*'], active: false } }),
+  },
+  {
+    field: 'deleteWebhook',
+    operation: 'mutation',
+    vars: { id: 'WebhookId!' },
+    call: 'deleteWebhook(id: $id)',
+    selection: '',
+    returns: 'Scalar',
+    writes: 'never',
+    base: () => ({ id: '<<WEBHOOK>>' }),
+  },
+  {
     field: 'trash',
     operation: 'query',
     vars: { first: 'PageSize', after: 'Cursor' },
@@ -995,6 +1041,8 @@ function deepSelection(returns: Returns, depth: number): string {
       return `{ token user { id tasks(first: 1) ${fromConnection(depth - 2)} } }`;
     case 'Node':
       return `{ id ... on Task ${fromTask(depth)} }`;
+    // A webhook has no nested objects: its deep selections name fields it does not have.
+    case 'Webhook':
     case 'Scalar': {
       let text = '{ leaf }';
       for (let i = 0; i < depth; i += 1) text = `{ level${i} ${text} }`;
@@ -1016,7 +1064,7 @@ function stringVerdict(kind: string, value: string): Verdict {
   if (value.includes('\u0000')) {
     // PostgreSQL cannot store NUL in text: a clean refusal is the only right answer for stored text.
     if (['Title', 'Description', 'Key', 'TagName', 'ListName', 'Name'].includes(kind)) return 'invalid';
-    return ['TaskId', 'TagId', 'ListId', 'Email', 'Color', 'TimeZone', 'Cursor'].includes(kind) ? 'invalid' : 'unknown';
+    return ['TaskId', 'TagId', 'ListId', 'WebhookId', 'Email', 'Color', 'TimeZone', 'Cursor', 'Url', 'EventName'].includes(kind) ? 'invalid' : 'unknown';
   }
   switch (kind) {
     case 'Title':
@@ -1040,7 +1088,7 @@ function stringVerdict(kind: string, value: string): Verdict {
     case 'NodeId':
       return 'unknown';
     default:
-      // Email, Color, TimeZone, RRule, Cursor, TaskId, TagId, ListId: arbitrary text never fits.
+      // Email, Color, TimeZone, RRule, Cursor, Url, EventName, ids: arbitrary text never fits.
       return 'invalid';
   }
 }
@@ -1445,9 +1493,10 @@ const mutators: Record<string, { perOp: number; mutate: Mutator }> = {
       const victimTag = rng.pick(victim.tagIds);
       const victimList = rng.pick(victim.listIds);
       const victimReminder = rng.pick(victim.reminderIds);
-      const own = kind === 'TagId' ? victimTag : kind === 'ListId' ? victimList : kind === 'ReminderId' ? victimReminder : victimTask;
-      const ownType = kind === 'TagId' ? 'Tag' : kind === 'ListId' ? 'List' : kind === 'ReminderId' ? 'Reminder' : 'Task';
-      const wrongType = kind === 'TagId' ? victimTask : kind === 'ListId' ? victimTask : kind === 'ReminderId' ? victimTask : victimTag;
+      const victimWebhook = rng.pick(victim.webhookIds);
+      const own = kind === 'TagId' ? victimTag : kind === 'ListId' ? victimList : kind === 'ReminderId' ? victimReminder : kind === 'WebhookId' ? victimWebhook : victimTask;
+      const ownType = kind === 'TagId' ? 'Tag' : kind === 'ListId' ? 'List' : kind === 'ReminderId' ? 'Reminder' : kind === 'WebhookId' ? 'Webhook' : 'Task';
+      const wrongType = kind === 'TagId' ? victimTask : kind === 'ListId' ? victimTask : kind === 'ReminderId' ? victimTask : kind === 'WebhookId' ? victimTask : victimTag;
       // Where the contract ignores a missing id (lenientIds), another user's id is ignored the same way.
       const foreign: Verdict = op.lenientIds?.some((key) => leaf.path.includes(key)) ? 'unknown' : 'foreign';
       const variants: [string, string, Verdict][] = [
@@ -1904,13 +1953,14 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
       NODE: target === 'victim' ? rng.pick([...ctx.victim.taskIds, ctx.victim.userId, ...ctx.victim.listIds]) : rng.pick([ctx.decoy.taskId, ctx.decoy.tagId, ctx.attacker.userId, ctx.decoy.listId]),
       LIST: own('list') ?? (target === 'victim' ? rng.pick(ctx.victim.listIds) : ctx.decoy.listId),
       REMINDER: target === 'victim' ? rng.pick(ctx.victim.reminderIds) : ctx.decoy.reminderId,
+      WEBHOOK: target === 'victim' ? rng.pick(ctx.victim.webhookIds) : ctx.decoy.webhookId,
     };
     const values: Record<string, string> = { ...ids, HOME: ctx.attacker.listId, ATTACKER_EMAIL: ctx.attacker.email };
     const resolve = (text: string) =>
       uniquify(text, index)
-        .replace(/<<(TASK|TAG|NODE|LIST|REMINDER|HOME|ATTACKER_EMAIL)>>/g, (_, name: string) => values[name]!)
+        .replace(/<<(TASK|TAG|NODE|LIST|REMINDER|WEBHOOK|HOME|ATTACKER_EMAIL)>>/g, (_, name: string) => values[name]!)
         // In a URL (GET) the placeholder arrives percent-encoded.
-        .replace(/%3C%3C(TASK|TAG|NODE|LIST|REMINDER|HOME|ATTACKER_EMAIL)%3E%3E/g, (_, name: string) => encodeURIComponent(values[name]!));
+        .replace(/%3C%3C(TASK|TAG|NODE|LIST|REMINDER|WEBHOOK|HOME|ATTACKER_EMAIL)%3E%3E/g, (_, name: string) => encodeURIComponent(values[name]!));
     const resolveBody = (value: string | Uint8Array | undefined): string | Uint8Array | undefined => {
       if (value === undefined) return undefined;
       if (typeof value === 'string') return resolve(value);
@@ -1944,7 +1994,7 @@ export function generateHostileRequests(ctx: HostileContext, seed = 20_250_601):
     const write = op.operation === 'mutation' && (op.writes === 'always' || target === 'sandbox') ? (op.field as WriteKind) : undefined;
     // A write that names another user's object (forged or combined with the attacker's own, or a
     // valid request of a write that only ever targets the victim) fails as for a missing id.
-    const namesVictim = draft.verdict === 'valid' && target === 'victim' && !draft.raw && /<<(TASK|TAG|LIST|NODE)>>/.test(JSON.stringify(draft.vars ?? op.base(0)));
+    const namesVictim = draft.verdict === 'valid' && target === 'victim' && !draft.raw && /<<(TASK|TAG|LIST|NODE|WEBHOOK)>>/.test(JSON.stringify(draft.vars ?? op.base(0)));
     const code = op.operation === 'mutation' && expect === 'failure' && (draft.verdict === 'foreign' || namesVictim) ? 'NOT_FOUND' : undefined;
     requests.push({
       index,
