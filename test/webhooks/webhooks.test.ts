@@ -393,7 +393,10 @@ describe('addresses inside the network (SSRF)', () => {
       states = (await app.graphql(WebhooksDocument, {}, as)).data!.webhooks;
     }
     expect(states).toHaveLength(2);
-    for (const state of states) expect(state).toMatchObject({ active: true, lastStatus: null, failureCount: 1 });
+    for (const state of states) {
+      expect(state).toMatchObject({ active: true, lastStatus: null });
+      expect(state.failureCount).toBeGreaterThanOrEqual(1);
+    }
     expect(target.received).toHaveLength(0);
   });
 });
