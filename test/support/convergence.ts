@@ -17,6 +17,11 @@ export interface ConvergenceOptions {
   pagingClientsPerUser: number;
   liveClientsPerUser: number;
   durationMs: number;
+  /**
+   * Writing goes on past durationMs until this many mutations were made (at most 30 s more): on a
+   * loaded machine a few seconds may not be enough for a test that means something.
+   */
+  minMutations?: number;
   seed: number;
   /** Extra mutations a device may run (e.g. the trash's), beside the built-in ones. */
   extraActions?: Action[];
@@ -262,6 +267,8 @@ export async function runConvergence(app: TestApp, options: ConvergenceOptions):
   );
 
   await sleep(options.durationMs);
+  const overtime = Date.now() + 30_000;
+  while (report.mutations < (options.minMutations ?? 0) && Date.now() < overtime) await sleep(100);
   writing = false;
   await Promise.all(devices);
   await Promise.all(paging);

@@ -17,9 +17,9 @@ afterAll(async () => {
 });
 
 describe('sync convergence', () => {
-  it('leaves every client with exactly the server state of its own user', { timeout: seconds * 1000 + 60_000 }, async () => {
+  it('leaves every client with exactly the server state of its own user', { timeout: seconds * 1000 + 90_000 }, async () => {
     const users = [await app.signUp('ann'), await app.signUp('ben')];
-    const report = await runConvergence(app, { users, devicesPerUser: 3, pagingClientsPerUser: 2, liveClientsPerUser: 1, durationMs: seconds * 1000, seed: 7 });
+    const report = await runConvergence(app, { users, devicesPerUser: 3, pagingClientsPerUser: 2, liveClientsPerUser: 1, durationMs: seconds * 1000, minMutations: 150, seed: 7 });
     console.info(`convergence: ${report.mutations} mutations, ${report.changesReceived} changes received by ${report.clients.length} clients, ${report.liveReconnects} live connections`);
 
     expect(report.unexpectedErrors).toEqual([]);
