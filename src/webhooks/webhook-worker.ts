@@ -26,8 +26,7 @@ export interface WebhookWorkerOptions {
 }
 
 export interface WebhookWorker {
-  /** Sends everything due now; resolves to how many deliveries were made. */
-  runOnce(): Promise<number>;
+  /** Ends attempts in flight, records what was delivered, and closes the worker's connections. */
   stop(): Promise<void>;
 }
 
@@ -115,21 +114,6 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
     }
   }
 
-  async function drainLane(): Promise<number> {
-    let delivered = 0;
-    while (!stopping) {
-      const count = await deliverBatch();
-      if (count === null) break;
-      delivered += count;
-    }
-    return delivered;
-  }
-
-  async function runOnce(): Promise<number> {
-    const counts = await Promise.all(Array.from({ length: concurrency }, drainLane));
-    return counts.reduce((sum, count) => sum + count, 0);
-  }
-
   async function lane(): Promise<void> {
     while (!stopping) {
       try {
@@ -168,7 +152,6 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
   const lanes = ready.then(() => Promise.all(Array.from({ length: concurrency }, lane)));
 
   return {
-    runOnce,
     async stop() {
       stopping = true;
       clearInterval(relisten);
