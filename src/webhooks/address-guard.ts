@@ -24,8 +24,10 @@ const SPECIAL_PURPOSE: [string, number, 'ipv4' | 'ipv6'][] = [
   ['203.0.113.0', 24, 'ipv4'],
   ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['::1', 128, 'ipv6'],
+  // The unspecified address, loopback and the deprecated IPv4-compatible form (::127.0.0.1); then
+  // IPv4-translated addresses (::ffff:0:a.b.c.d), which name an IPv4 host as mapped ones do.
+  ['::', 96, 'ipv6'],
+  ['::ffff:0:0:0', 96, 'ipv6'],
   // NAT64, discard-only, IETF protocol assignments (Teredo among them), documentation, 6to4: each can
   // carry or reach an IPv4 address of any kind.
   ['64:ff9b::', 96, 'ipv6'],
