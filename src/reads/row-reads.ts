@@ -7,7 +7,7 @@ import { tableOf, type ConnectionRead, type FieldRead, type ListRead, type Objec
 import { cursorOf } from './json.js';
 import { bound, type Shaped } from './parameters.js';
 import { aliased, type ReadModel } from './read-model.js';
-import { col, from, rowId, type Alias, type AnySelect, type ReadEnv, type Table } from './sources.js';
+import { boundIds, col, from, idIn, rowId, type Alias, type AnySelect, type IdsInput, type ReadEnv, type Table } from './sources.js';
 import { readAlias } from './viewer-scope.js';
 import type { Row, Statements } from './statements.js';
 import { taskCount, taskPage, type TaskListInput } from './task-list.js';
@@ -65,10 +65,10 @@ function owners() {
   };
 }
 
-const parentRows = (env: ReadEnv, parentTable: Table, ids: unknown) => {
+const parentRows = (env: ReadEnv, parentTable: Table, ids: Shaped<IdsInput>) => {
   // The parents were read already: a task in the trash (the trash query) has its list and tags too.
   const p = parentTable === 'tasks' ? { table: parentTable, name: readAlias(env.name('p')) } : env.alias(parentTable);
-  return { p, rows: from(env.q, p).where(sql<SqlBool>`${rowId(p)} = ANY(${ids}::uuid[])`) };
+  return { p, rows: from(env.q, p).where(idIn(rowId(p), ids)) };
 };
 
 function connectionOf(rows: Row[], list: TaskListInput, totalCount: () => Promise<number>): Connection {
@@ -154,7 +154,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
   // Reads under parent rows, batched over the parents' ids.
 
   /** SELECT p.id AS __parent, x.* FROM parents p CROSS JOIN LATERAL (<child rows of p>) x. */
-  const lateral = (parentTable: Table, child: (env: ReadEnv, p: Alias, input: never) => AnySelect) => (env: ReadEnv, shaped: { ids: unknown; input: unknown }) => {
+  const lateral = (parentTable: Table, child: (env: ReadEnv, p: Alias, input: never) => AnySelect) => (env: ReadEnv, shaped: { ids: Shaped<IdsInput>; input: unknown }) => {
     const { p, rows } = parentRows(env, parentTable, shaped.ids);
     const x = env.name('x');
     return rows.crossJoinLateral(child(env, p, shaped.input as never).as(x)).select([aliased(rowId(p), '__parent'), sql`${sql.ref(x)}.*` as never]) as AnySelect;
@@ -167,7 +167,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
     switch (read.kind) {
       case 'value':
         return loader(context, key, async (ids) => {
-          const rows = await statements.run(owner, viewerId, { ids: bound(ids), input }, (env, shaped) => {
+          const rows = await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, (env, shaped) => {
             const { p, rows: parents } = parentRows(env, parentTable, shaped.ids);
             return parents.select([aliased(rowId(p), '__parent'), aliased(read.value(env, p, shaped.input as never), 'value')]);
           });
@@ -183,7 +183,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
             for (const term of order) rows = rows.orderBy(term);
             return read.limit === undefined ? rows : rows.limit(read.limit);
           });
-          return grouped(ids, await statements.run(owner, viewerId, { ids: bound(ids), input }, build));
+          return grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, build));
         });
       case 'object':
         return loader(context, key, async (ids) => {
@@ -191,12 +191,12 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
             const child = env.alias(read.table);
             return read.row(env, p, child, shaped).select([...model.rowSelections(env, child), sql.lit(1).as('__n')]);
           });
-          return grouped(ids, await statements.run(owner, viewerId, { ids: bound(ids), input }, build)).map((rows) => rows[0] ?? null);
+          return grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, build)).map((rows) => rows[0] ?? null);
         });
       case 'connection': {
         const list = input as TaskListInput;
         const counts = loader(context, `${key}:count`, async (ids: readonly string[]) => {
-          const rows = await statements.run(ownerOf(read, 'nested count'), viewerId, { ids: bound(ids), input }, (env, shaped) => {
+          const rows = await statements.run(ownerOf(read, 'nested count'), viewerId, { ids: boundIds(ids as string[]), input }, (env, shaped) => {
             const { p, rows: parents } = parentRows(env, parentTable, shaped.ids);
             return parents.select([aliased(rowId(p), '__parent'), sql`(${countOf(env, read, p, shaped.input as Shaped<TaskListInput>)})`.as('count')]);
           });
@@ -205,7 +205,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
         });
         return loader(context, key, async (ids) => {
           const build = lateral(parentTable, (env, p, shaped: Shaped<TaskListInput>) => pageRows(env, read, p, shaped));
-          const pages = grouped(ids, await statements.run(owner, viewerId, { ids: bound(ids), input }, build));
+          const pages = grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, build));
           return pages.map((rows, index) => connectionOf(rows, list, () => counts.load(ids[index]!)));
         });
       }
@@ -214,9 +214,9 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
 
   const byIds = (context: Context, table: Table) =>
     loader<Row | null>(context, `rows:${table}`, async (ids) => {
-      const rows = await statements.run(model, viewerOf(context), { table, ids: bound(ids) }, (env, shaped) => {
+      const rows = await statements.run(model, viewerOf(context), { table, ids: boundIds(ids as string[]) }, (env, shaped) => {
         const alias = env.alias(shaped.table as Table);
-        return from(env.q, alias).select(model.rowSelections(env, alias)).where(sql<SqlBool>`${rowId(alias)} = ANY(${shaped.ids}::uuid[])`);
+        return from(env.q, alias).select(model.rowSelections(env, alias)).where(idIn(rowId(alias), shaped.ids));
       });
       const found = new Map(rows.map((row) => [row.id as string, row]));
       return ids.map((id) => found.get(id) ?? null);

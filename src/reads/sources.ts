@@ -1,6 +1,6 @@
-import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { DB } from '../generated/kysely/types.js';
-import type { Slot } from './parameters.js';
+import { bound, type Bound, type Shaped, type Slot } from './parameters.js';
 import type { QueryCreator } from './query-builder.js';
 
 // How the read compiler names rows. A nested read refers to its parent row by alias, so every row in
@@ -75,3 +75,17 @@ export function join(query: AnySelect, alias: Alias, on: Expression<SqlBool>): A
 
 /** A statement parameter from the input's shape (src/reads/parameters.ts). */
 export const param = <T = string>(slot: Slot) => sql<T>`${slot}`;
+
+/**
+ * Ids a statement matches, bound so that one id is matched with `=`. PostgreSQL costs
+ * `= ANY(<array parameter>)` in a generic plan as ten rows, so a prepared statement matching a single
+ * id through an array never settles on its generic plan and is planned again on every run.
+ */
+export type IdsInput = { one: Bound<string> } | { many: Bound<string[]> };
+
+export const boundIds = (ids: string[]): IdsInput => (ids.length === 1 ? { one: bound(ids[0]!) } : { many: bound(ids) });
+
+/** `column` is one of `ids` (bound by boundIds). */
+export function idIn(column: Expression<unknown>, ids: Shaped<IdsInput>): RawBuilder<SqlBool> {
+  return 'one' in ids ? sql<SqlBool>`${column} = ${ids.one}::uuid` : sql<SqlBool>`${column} = ANY(${ids.many}::uuid[])`;
+}

@@ -8,7 +8,7 @@ import type { Statements } from '../reads/statements.js';
 import type { QueryCreator } from '../reads/query-builder.js';
 import { viewerZone } from '../reads/calendar.js';
 import { bound } from '../reads/parameters.js';
-import { col, from, param, rowId, type AnySelect } from '../reads/sources.js';
+import { boundIds, col, from, idIn, param, rowId, type AnySelect } from '../reads/sources.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { nextOccurrence, remainingRule, shiftReminder } from './recurrence.js';
 
@@ -70,7 +70,7 @@ const GENERATED = {};
 /** The viewer's tasks with the viewer's time zone: recurrence repeats in the viewer's zone. */
 async function readForCompletion(context: ViewerContext, statements: Statements, ids: string[]): Promise<ReadTask[]> {
   const { reads } = context.services;
-  const rows = await statements.run(READ, context.viewer.id, { ids: bound(ids) }, (env, input) => {
+  const rows = await statements.run(READ, context.viewer.id, { ids: boundIds(ids) }, (env, input) => {
     const t = env.alias('tasks');
     return from(env.q, t)
       .select([
@@ -79,7 +79,7 @@ async function readForCompletion(context: ViewerContext, statements: Statements,
         sql`${col(t, 'position')}`.as('placeAfter'),
         sql`${nextSiblingPosition(env, t)}`.as('placeBefore'),
       ])
-      .where(sql<SqlBool>`${rowId(t)} = ANY(${input.ids}::uuid[])`);
+      .where(idIn(rowId(t), input.ids));
   });
   return rows as ReadTask[];
 }
