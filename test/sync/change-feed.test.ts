@@ -155,6 +155,31 @@ describe('changes', () => {
     }
   });
 
+  it('notes each changed user once per transaction, however many statements record changes', async () => {
+    // A reminder is mirrored from each task by a row trigger, so this UPDATE runs one recording
+    // statement per task: the users noted for the commit must not grow with them.
+    const gil = await app.signUp('gil');
+    const userId = uuidOf(gil.userId);
+    const client = new pg.Client({ connectionString: app.database.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const created = await client.query(`INSERT INTO tasks (user_id, title) SELECT $1, 'row ' || k FROM generate_series(1, 200) k RETURNING id`, [userId]);
+      await client.query(`UPDATE tasks SET remind_at = now() + interval '1 day' WHERE user_id = $1`, [userId]);
+      const { rows: [noted] } = await client.query(`SELECT current_setting('sync.changed_users') AS users`);
+      expect(noted.users).toBe(`{${userId}}`);
+      await client.query('COMMIT');
+      const ids = created.rows.map((row: { id: string }) => row.id);
+      const { rows: [numbered] } = await client.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT seq)::int AS numbers, bool_and(seq IS NOT NULL) AS all_numbered FROM changes WHERE user_id = $1 AND object_id = ANY($2::uuid[])`,
+        [userId, ids],
+      );
+      expect(numbered).toEqual({ rows: 200, numbers: 1, all_numbered: true });
+    } finally {
+      await client.end();
+    }
+  });
+
   it('keeps a restore that commits while a change to the task’s tags waits for it', async () => {
     const hal = await app.signUp('hal');
     const tag = (await app.graphql(CreateTagDocument, { input: { name: 'soon' } }, { token: hal.token })).data!.createTag;
