@@ -145,6 +145,37 @@ describe('database integrity', () => {
     expect((await read()).version).toBe(3);
   });
 
+  it("mirrors each task's remind_at as its primary reminder: every task of a many-row INSERT, then a sent mark and a removal", async () => {
+    const owner = await insertUser('mirror@example.com');
+    const { rows: inserted } = await client.query<{ id: string; remind_at: Date | null }>(
+      `INSERT INTO tasks (user_id, title, remind_at)
+       SELECT $1, 'task ' || k, CASE WHEN k % 2 = 0 THEN now() + k * interval '1 hour' END FROM generate_series(1, 40) k RETURNING id, remind_at`,
+      [owner],
+    );
+    const primaries = async () =>
+      (
+        await client.query<{ id: string; mirrored: boolean; sent_at: Date | null }>(
+          `SELECT t.id, r.at = t.remind_at AND r.fire_at = r.at AS mirrored, r.sent_at
+             FROM tasks t JOIN reminders r ON r.task_id = t.id AND r.user_id = t.user_id AND r.is_primary WHERE t.user_id = $1`,
+          [owner],
+        )
+      ).rows;
+    const reminded = inserted.filter((task) => task.remind_at).map((task) => task.id);
+    expect(reminded).toHaveLength(20);
+    expect((await primaries()).map((row) => row.id).sort()).toEqual([...reminded].sort());
+    expect((await primaries()).every((row) => row.mirrored && row.sent_at === null)).toBe(true);
+
+    // As the reminder worker marks one: the reminder first, then its task with the same moment.
+    const [first] = reminded;
+    const { rows: [sent] } = await client.query(`UPDATE reminders SET sent_at = now() WHERE task_id = $1 AND is_primary RETURNING sent_at`, [first]);
+    await client.query('UPDATE tasks SET reminder_sent_at = $2 WHERE id = $1', [first, sent.sent_at]);
+    expect((await primaries()).find((row) => row.id === first)?.sent_at).toEqual(sent.sent_at);
+
+    await client.query('UPDATE tasks SET remind_at = NULL WHERE id = $1', [first]);
+    expect((await primaries()).map((row) => row.id)).not.toContain(first);
+    expect(await primaries()).toHaveLength(19);
+  });
+
   it('keeps an all-day task apart from an instant, and its day start in the owner\'s zone as the zone changes, without a new version', async () => {
     expect(await violation(`INSERT INTO tasks (user_id, title, due_at, due_date) VALUES ($1, 't', now(), '2026-03-05')`, [alice])).toBe('tasks_due_date_or_due_at');
     expect(await violation(`INSERT INTO tasks (user_id, title, recurrence) VALUES ($1, 't', 'FREQ=DAILY')`, [alice])).toBe('tasks_recurrence_needs_due');
