@@ -317,14 +317,24 @@ export async function buildForProduction(root: string, timeoutMs: number): Promi
   });
 }
 
-/** Runs a script to completion (the seed), streaming its output; rejects on failure or timeout. */
-export async function runScript(options: { name: string; script: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number; log: (line: string) => void }): Promise<void> {
+/**
+ * Runs a script to completion (the seed), streaming its output; rejects on failure, or when it has
+ * printed nothing for `silenceMs` (a seed of millions of tasks runs for an hour on a slow machine, but
+ * reports every batch).
+ */
+export async function runScript(options: { name: string; script: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string; silenceMs: number; log: (line: string) => void }): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', options.script, ...options.args], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
+  const silent = () => {
+    options.log(`${options.name} printed nothing for ${Math.round(options.silenceMs / 1000)} s: killing it`);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  };
+  let timer = setTimeout(silent, options.silenceMs);
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding('utf8');
     let buffered = '';
@@ -335,14 +345,11 @@ export async function runScript(options: { name: string; script: string; args: s
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (line.trim()) options.log(`[${options.name}] ${line}`);
+        clearTimeout(timer);
+        timer = setTimeout(silent, options.silenceMs);
       }
     });
   }
-  const timer = setTimeout(() => {
-    options.log(`${options.name} took longer than ${Math.round(options.timeoutMs / 1000)} s: killing it`);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  }, options.timeoutMs);
   const code = await new Promise<number | string>((resolve) => {
     child.once('error', (error) => resolve(error.message));
     child.once('exit', (exitCode, signal) => resolve(exitCode ?? signal ?? 'unknown'));
