@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
-import { sql, type SqlBool } from 'kysely';
+import { sql } from 'kysely';
 import type { Context } from '../context.js';
 import { pageInfoRule, type PageFlag } from './connections.js';
 import { tableOf, type ConnectionRead, type FieldRead, type ListRead, type ObjectRead, type ValueRead } from './declarations.js';
 import { cursorOf } from './json.js';
-import { bound, type Shaped } from './parameters.js';
+import type { Shaped } from './parameters.js';
 import { aliased, type ReadModel } from './read-model.js';
 import { boundIds, col, from, idIn, rowId, type Alias, type AnySelect, type IdsInput, type ReadEnv, type Table } from './sources.js';
 import { readAlias } from './viewer-scope.js';
@@ -167,7 +167,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
     switch (read.kind) {
       case 'value':
         return loader(context, key, async (ids) => {
-          const rows = await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, (env, shaped) => {
+          const rows = await statements.run(owner, viewerId, { ids: boundIds(ids), input }, (env, shaped) => {
             const { p, rows: parents } = parentRows(env, parentTable, shaped.ids);
             return parents.select([aliased(rowId(p), '__parent'), aliased(read.value(env, p, shaped.input as never), 'value')]);
           });
@@ -183,7 +183,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
             for (const term of order) rows = rows.orderBy(term);
             return read.limit === undefined ? rows : rows.limit(read.limit);
           });
-          return grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, build));
+          return grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids), input }, build));
         });
       case 'object':
         return loader(context, key, async (ids) => {
@@ -191,12 +191,12 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
             const child = env.alias(read.table);
             return read.row(env, p, child, shaped).select([...model.rowSelections(env, child), sql.lit(1).as('__n')]);
           });
-          return grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, build)).map((rows) => rows[0] ?? null);
+          return grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids), input }, build)).map((rows) => rows[0] ?? null);
         });
       case 'connection': {
         const list = input as TaskListInput;
         const counts = loader(context, `${key}:count`, async (ids: readonly string[]) => {
-          const rows = await statements.run(ownerOf(read, 'nested count'), viewerId, { ids: boundIds(ids as string[]), input }, (env, shaped) => {
+          const rows = await statements.run(ownerOf(read, 'nested count'), viewerId, { ids: boundIds(ids), input }, (env, shaped) => {
             const { p, rows: parents } = parentRows(env, parentTable, shaped.ids);
             return parents.select([aliased(rowId(p), '__parent'), sql`(${countOf(env, read, p, shaped.input as Shaped<TaskListInput>)})`.as('count')]);
           });
@@ -205,7 +205,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
         });
         return loader(context, key, async (ids) => {
           const build = lateral(parentTable, (env, p, shaped: Shaped<TaskListInput>) => pageRows(env, read, p, shaped));
-          const pages = grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids as string[]), input }, build));
+          const pages = grouped(ids, await statements.run(owner, viewerId, { ids: boundIds(ids), input }, build));
           return pages.map((rows, index) => connectionOf(rows, list, () => counts.load(ids[index]!)));
         });
       }
@@ -214,7 +214,7 @@ export function createRowReads(model: ReadModel, statements: Statements): RowRea
 
   const byIds = (context: Context, table: Table) =>
     loader<Row | null>(context, `rows:${table}`, async (ids) => {
-      const rows = await statements.run(model, viewerOf(context), { table, ids: boundIds(ids as string[]) }, (env, shaped) => {
+      const rows = await statements.run(model, viewerOf(context), { table, ids: boundIds(ids) }, (env, shaped) => {
         const alias = env.alias(shaped.table as Table);
         return from(env.q, alias).select(model.rowSelections(env, alias)).where(idIn(rowId(alias), shaped.ids));
       });

@@ -81,9 +81,9 @@ export const param = <T = string>(slot: Slot) => sql<T>`${slot}`;
  * `= ANY(<array parameter>)` in a generic plan as ten rows, so a prepared statement matching a single
  * id through an array never settles on its generic plan and is planned again on every run.
  */
-export type IdsInput = { one: Bound<string> } | { many: Bound<string[]> };
+export type IdsInput = { one: Bound<string> } | { many: Bound<readonly string[]> };
 
-export const boundIds = (ids: string[]): IdsInput => (ids.length === 1 ? { one: bound(ids[0]!) } : { many: bound(ids) });
+export const boundIds = (ids: readonly string[]): IdsInput => (ids.length === 1 ? { one: bound(ids[0]!) } : { many: bound(ids) });
 
 /** `column` is one of `ids` (bound by boundIds). */
 export function idIn(column: Expression<unknown>, ids: Shaped<IdsInput>): RawBuilder<SqlBool> {
