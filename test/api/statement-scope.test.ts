@@ -47,6 +47,12 @@ describe('the statement audit', () => {
     expect((await judge('SELECT t.id FROM tasks t, tags g WHERE t.user_id = $1 AND g.user_id = $2', [viewer, other]))[0]).toMatch(/several owners/);
   });
 
+  it("passes a read that PostgreSQL proves empty: another user's row asked for by id under the viewer's scope", async () => {
+    expect(await judge('SELECT u.id FROM users u WHERE u.id = $1::uuid AND u.id = $2', [other, viewer])).toEqual([]);
+    // A one-time filter that is not proved false hides nothing.
+    expect((await judge('SELECT id FROM tasks WHERE $1::boolean', [true]))[0]).toMatch(/of tasks does not bind user_id/);
+  });
+
   it('finds a write for another owner, in one row or several', async () => {
     const one = await judge('INSERT INTO tags (user_id, name) VALUES ($1, $2)', [other, 'theirs']);
     expect(one[0]).toMatch(/instead of the viewer/);
