@@ -4,7 +4,7 @@ import type { ViewerContext } from '../context.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../reads/connections.js';
 import type { Row } from '../reads/index.js';
 import { bound } from '../reads/parameters.js';
-import { col, from, param, rowId, type Alias } from '../reads/sources.js';
+import { boundIds, col, from, idIn, param, rowId, type Alias } from '../reads/sources.js';
 import { trashAlias } from '../reads/viewer-scope.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { treeLocked, withFreshPosition } from './placement.js';
@@ -26,18 +26,20 @@ const trashed = (suffix: string): Alias<'tasks'> => ({ table: 'tasks', name: tra
  * task of the viewer's). With `expectedVersion` (one id) only while the task is at that version.
  */
 export async function trashTasks(context: ViewerContext, ids: string[], options: { path: string; expectedVersion?: number }): Promise<void> {
-  const input = { ids: bound(ids), count: bound(ids.length), expected: bound(options.expectedVersion ?? null) };
+  const input = { ids: boundIds(ids), count: bound(ids.length), expected: bound(options.expectedVersion ?? null) };
   const [row] = await context.services.reads.statements.run(TRASH, context.viewer.id, input, (env, shaped) => {
     const t = env.alias('tasks');
-    const found = from(env.q, t).select(sql<number>`count(*)::int`.as('n')).where(sql<SqlBool>`${rowId(t)} = ANY(${param(shaped.ids)}::uuid[])`);
-    const version = from(env.q, env.alias('tasks')).select(sql`version`.as('v'));
+    const found = from(env.q, t).select(sql<number>`count(*)::int`.as('n')).where(idIn(rowId(t), shaped.ids));
+    // The version is reported for a conflict, which only a single id can have.
+    const v = env.alias('tasks');
+    const version = 'one' in shaped.ids ? sql`(${from(env.q, v).select(sql`${col(v, 'version')}`.as('v')).where(idIn(rowId(v), shaped.ids))})` : sql`NULL::int`;
     return env.q
       .withRecursive('subtree(id)', (db) =>
         db
           .selectFrom('tasks as r')
           .select('r.id')
           .where(treeLocked(env))
-          .where(sql<SqlBool>`r.id = ANY(${param(shaped.ids)}::uuid[])`)
+          .where(idIn(sql.ref('r.id'), shaped.ids))
           .where(sql<SqlBool>`(${found}) = ${param(shaped.count)}::int`)
           .where(sql<SqlBool>`(${param(shaped.expected)}::int IS NULL OR r.version = ${param(shaped.expected)}::int)`)
           .unionAll((db) => db.selectFrom('tasks as c').innerJoin('subtree', 'subtree.id' as never, 'c.parent_id').select('c.id') as never) as never,
@@ -45,7 +47,7 @@ export async function trashTasks(context: ViewerContext, ids: string[], options:
       .with('moved', (db) => db.updateTable('tasks').set({ deleted_at: sql`now()` } as never).where(sql<SqlBool>`id IN (SELECT id FROM subtree)`).returning('id'))
       .selectNoFrom([
         sql<number>`(SELECT count(*) FROM moved)::int`.as('trashed'),
-        sql<number | null>`(${version.where(sql<SqlBool>`id = (${param(shaped.ids)}::uuid[])[1]`)})`.as('version'),
+        sql<number | null>`${version}`.as('version'),
       ] as never);
   });
   context.services.reads.forget(context);
