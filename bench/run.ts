@@ -266,6 +266,8 @@ async function ensureSeeded(url: string, options: Options, env: NodeJS.ProcessEn
   let reset = false;
   if (!shape) {
     progress(`no bench data in the database: seeding ${wanted.users} users x ${wanted.tasksPerUser} tasks`);
+  } else if (shape.users < wanted.users && shape.tasksPerUser === wanted.tasksPerUser) {
+    progress(`the database holds ${shape.users} of ${wanted.users} bench users x ${wanted.tasksPerUser} tasks (an interrupted seed?): seeding the rest`);
   } else if (!shape.consistent) {
     reset = true;
     progress(`the bench data looks incomplete (${shape.users} bench users, user 1 has ${shape.tasksPerUser} seeded tasks; an interrupted seed?)`);
@@ -495,13 +497,6 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg().map((value) => value.toFixed(2)).join(' ');
   const usesUrl = Boolean(process.env.DATABASE_URL);
 
-  // Bounded in time as a whole: every step has its own bound too; this catches the unforeseen.
-  const runs = options.scenarios.length * 2;
-  const budgetSeconds =
-    240 + runs * (options.warmup + Math.max(options.duration, options.s6Duration) + 25) + (options.users ?? DEFAULT_USERS) * (options.tasksPerUser ?? DEFAULT_TASKS_PER_USER) / 1e6 * 180;
-  const watchdog = setTimeout(() => abort(`the benchmark exceeded its time bound of ${Math.round(budgetSeconds)} s: giving up`, 1), budgetSeconds * 1000);
-  watchdog.unref();
-
   const environment = {
     ...process.env,
     JWT_SECRET: BENCH_SECRET,
@@ -524,6 +519,12 @@ async function main(): Promise<void> {
     DATABASE_URL: database.url,
   };
   const size = await ensureSeeded(database.url, options, childEnvironment);
+  // After the seed, which stops only when it stops reporting progress, the run is bounded in time
+  // as a whole: every step has its own bound too; this catches the unforeseen.
+  const runs = options.scenarios.length * 2;
+  const budgetSeconds = 240 + runs * (options.warmup + Math.max(options.duration, options.s6Duration) + 25) + (size.users * size.tasksPerUser / 1e6) * 180;
+  const watchdog = setTimeout(() => abort(`the benchmark exceeded its time bound of ${Math.round(budgetSeconds)} s after the seed: giving up`, 1), budgetSeconds * 1000);
+  watchdog.unref();
   progress('restoring the seeded data (what earlier runs wrote)');
   const restored = await restoreSeededData(database.url);
   progress(`restored: ${restored.deleted} tasks created by earlier runs deleted, ${restored.reopened} completed recurring tasks reopened`);

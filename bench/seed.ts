@@ -5,6 +5,8 @@
 // (bench/fixtures.ts mirrors them), every other value comes from a sha256 of the row's key. Only
 // timestamps move: they are relative to the start of the current UTC day, so due dates and
 // reminders stay around "now" whenever the seed runs.
+// Each user is written whole (user, tags, tasks, task tags) in its batch's transaction, so a seed
+// that was stopped is resumed by running it again: it seeds the users that are missing.
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -124,7 +126,11 @@ function parseOptions() {
 
 class UsageError extends Error {}
 
-/** 'seed' | 'done' (already seeded with this shape); throws when other bench data is in the way. */
+/**
+ * 'done' when already seeded with this shape, 'seed' when nothing or a part of it is there (an
+ * interrupted seed: users 1..N of M tasks each, some of them missing); throws when other bench data
+ * is in the way.
+ */
 async function checkExisting(client: pg.Client, users: number, tasksPerUser: number): Promise<'seed' | 'done'> {
   const { rows } = await client.query<{ bench: string }>(
     `SELECT count(*) AS bench FROM users WHERE email LIKE $1`,
@@ -132,26 +138,36 @@ async function checkExisting(client: pg.Client, users: number, tasksPerUser: num
   );
   const bench = Number(rows[0]?.bench ?? 0);
   if (bench === 0) return 'seed';
-  const shape = await client.query<{ same: boolean; first_user_tasks: string }>(
+  const shape = await client.query<{ same: boolean; complete: boolean; first_user_tasks: string }>(
     `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
-            AND NOT EXISTS (SELECT 1 FROM users WHERE id = $2)
             AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM tasks WHERE id = $3))
-            AND NOT EXISTS (SELECT 1 FROM tasks WHERE id = $4) AS same,
+            AND NOT EXISTS (SELECT 1 FROM tasks WHERE id = $4)
+            AND NOT EXISTS (SELECT 1 FROM users WHERE id = $2) AS same,
+            EXISTS (SELECT 1 FROM users WHERE id = $6) AS complete,
             (SELECT count(*) FROM tasks WHERE user_id = $5) AS first_user_tasks`,
     [
-      benchUserId(users),
+      benchUserId(1),
       benchUserId(users + 1),
-      tasksPerUser > 0 ? benchTaskId(users, tasksPerUser) : null,
+      tasksPerUser > 0 ? benchTaskId(1, tasksPerUser) : null,
       benchTaskId(1, tasksPerUser + 1),
       benchUserId(1),
+      benchUserId(users),
     ],
   );
   const row = shape.rows[0];
-  if (bench === users && row?.same) return 'done';
+  if (row?.same && bench <= users) return bench === users && row.complete ? 'done' : 'seed';
   throw new UsageError(
     `refusing to seed: the database already holds ${bench} bench users (user 1 has ${row?.first_user_tasks ?? 0} tasks), ` +
       `not ${users} x ${tasksPerUser}. Rerun with --reset to truncate users (and with them every task and tag) first.`,
   );
+}
+
+/** The bench users among 1..users that are not in the database yet, in order. */
+async function missingUsers(client: pg.Client, users: number): Promise<number[]> {
+  const numbers = Array.from({ length: users }, (_, index) => index + 1);
+  const { rows } = await client.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [numbers.map(benchUserId)]);
+  const present = new Set(rows.map((row) => row.id));
+  return numbers.filter((n) => !present.has(benchUserId(n)));
 }
 
 interface Batch {
@@ -206,10 +222,20 @@ async function seed(url: string, users: number, tasksPerUser: number, reset: boo
     const anchor = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString();
 
     const params = { tasksPerUser, passwordHash, anchor };
-    const size = Math.max(1, Math.min(MAX_USERS_PER_BATCH, Math.floor(MAX_TASKS_PER_BATCH / Math.max(tasksPerUser, 1)), Math.ceil(users / jobs)));
+    // A user is written whole, with its tags and tasks, in its batch's transaction: an interrupted
+    // seed is resumed by seeding the users that are missing.
+    const missing = reset ? Array.from({ length: users }, (_, index) => index + 1) : await missingUsers(client, users);
+    if (missing.length < users) console.error(`resuming: ${users - missing.length} of ${users} users are already seeded`);
+    const size = Math.max(1, Math.min(MAX_USERS_PER_BATCH, Math.floor(MAX_TASKS_PER_BATCH / Math.max(tasksPerUser, 1)), Math.ceil(missing.length / jobs)));
     const batches: Batch[] = [];
-    for (let first = 1; first <= users; first += size) batches.push({ first, last: Math.min(users, first + size - 1) });
-    let seededUsers = 0;
+    for (let index = 0; index < missing.length; ) {
+      const first = missing[index]!;
+      let last = first;
+      while (index + 1 < missing.length && missing[index + 1] === last + 1 && last - first + 1 < size) last = missing[++index]!;
+      batches.push({ first, last });
+      index += 1;
+    }
+    let seededUsers = users - missing.length;
     let links = 0;
     let failed = false;
     // One backend inserting is CPU-bound (trigram extraction, GIN and B-tree maintenance), so
@@ -240,7 +266,7 @@ async function seed(url: string, users: number, tasksPerUser: number, reset: boo
     await client.query('VACUUM (ANALYZE) users, tags, tasks, task_tags');
     const { rows } = await client.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size');
     console.log(
-      `seeded ${users} users, ${users * BENCH_TAGS.length} tags, ${users * tasksPerUser} tasks, ${links} task tags in ${seconds()}; ` +
+      `seeded ${users} users, ${users * BENCH_TAGS.length} tags, ${users * tasksPerUser} tasks, ${links} task tags${missing.length < users ? ' (this run)' : ''} in ${seconds()}; ` +
         `database size ${rows[0]?.size}`,
     );
   } finally {
