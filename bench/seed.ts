@@ -143,14 +143,13 @@ async function checkExisting(client: pg.Client, users: number, tasksPerUser: num
             AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM tasks WHERE id = $3))
             AND NOT EXISTS (SELECT 1 FROM tasks WHERE id = $4)
             AND NOT EXISTS (SELECT 1 FROM users WHERE id = $2) AS same,
-            EXISTS (SELECT 1 FROM users WHERE id = $6) AS complete,
-            (SELECT count(*) FROM tasks WHERE user_id = $5) AS first_user_tasks`,
+            EXISTS (SELECT 1 FROM users WHERE id = $5) AS complete,
+            (SELECT count(*) FROM tasks WHERE user_id = $1) AS first_user_tasks`,
     [
       benchUserId(1),
       benchUserId(users + 1),
       tasksPerUser > 0 ? benchTaskId(1, tasksPerUser) : null,
       benchTaskId(1, tasksPerUser + 1),
-      benchUserId(1),
       benchUserId(users),
     ],
   );
@@ -224,7 +223,7 @@ async function seed(url: string, users: number, tasksPerUser: number, reset: boo
     const params = { tasksPerUser, passwordHash, anchor };
     // A user is written whole, with its tags and tasks, in its batch's transaction: an interrupted
     // seed is resumed by seeding the users that are missing.
-    const missing = reset ? Array.from({ length: users }, (_, index) => index + 1) : await missingUsers(client, users);
+    const missing = await missingUsers(client, users);
     if (missing.length < users) console.error(`resuming: ${users - missing.length} of ${users} users are already seeded`);
     const size = Math.max(1, Math.min(MAX_USERS_PER_BATCH, Math.floor(MAX_TASKS_PER_BATCH / Math.max(tasksPerUser, 1)), Math.ceil(missing.length / jobs)));
     const batches: Batch[] = [];
